@@ -46,8 +46,9 @@ void lam_f32_conv2d_backward_input(const float* dy, const float* w, float* dx,
                     int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t KH, int64_t KW,
                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw,
                     int64_t OH, int64_t OW, int acc);
-/* dw [OC,C,KH,KW] (=|+=) Σ_n dy ⋆ x. Same geometry arguments. */
-void lam_f32_conv2d_backward_filter(const float* x, const float* dy, float* dw,
+/* dweight [OC,C,KH,KW] (=|+=) Σ_n dy ⋆ x. Same geometry arguments (dw here is the dilation;
+ * the gradient is named dweight so the prototype is valid C++). */
+void lam_f32_conv2d_backward_filter(const float* x, const float* dy, float* dweight,
                     int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t KH, int64_t KW,
                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw,
                     int64_t OH, int64_t OW, int acc);
