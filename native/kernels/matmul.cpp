@@ -1,0 +1,284 @@
+// matmul — C[M,N] (= | +=) op(A)[M,K] · op(B)[K,N]  (row-major; ta/tb select Aᵀ / Bᵀ storage).
+// FLOPs 2MNK; bytes 4(MK + KN + MN) (+4MN with +=).
+//
+// BLIS-style SGEMM driver shared with the convolutions (lamkit::sgemm, gemm.h):
+//   for jc in N step NC:            B panel  KC×NC  packed into NR-wide slivers  (L3)
+//     for pc in K step KC:
+//       for ic in M step MC:        A block  MC×KC  packed into MR-tall slivers  (L2)
+//         for jr, ir: micro-kernel  MR×NR  over KC                               (registers, L1)
+// Transposes are absorbed by the packing routines, so the micro-kernels see one layout. The
+// first KC block writes C with the caller's acc, later ones accumulate; `=` never reads C.
+// Edge tiles run the micro-kernel into a scratch tile (packed panels are zero-padded).
+// Threads: C is cut into a grid of per-thread blocks (multiples of MR/NR); each thread packs its
+// own panels, which duplicates a little packing but needs no barriers.
+// ISA: chosen once by __builtin_cpu_supports (avx512 14x32 > avx2 6x16 > scalar 4x16; wasm
+// simd128 4x16 under __wasm_simd128__); lam_force_isa() lowers it for tests.
+// Test: native/tests/matmul_test.cpp, test/kernels/matmul.test.ts.
+// Bench: lamkit bench kernels --op gemm (validates, then compares with OpenBLAS and the FMA peak).
+#include <lamkit/kernels.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "gemm.h"
+#include "gemm_ukernels.h"
+#include "runtime/thread_pool.h"
+
+namespace {
+
+struct GemmConfig {
+  const char* isa;
+  lam_f32_gemm_ukernel_fn ukernel;
+  int mr, nr;
+  int64_t mc, kc, nc;
+};
+
+enum { ISA_SCALAR = 0, ISA_WASM = 1, ISA_AVX2 = 2, ISA_AVX512 = 3 };
+
+const GemmConfig kScalar = {"scalar", lam_f32_gemm_ukernel_4x16__scalar, 4, 16, 128, 256, 2048};
+#if defined(__wasm_simd128__)
+const GemmConfig kWasm = {"wasm-simd128", lam_f32_gemm_ukernel_4x16__wasmsimd, 4, 16, 128, 256,
+                          2048};
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+// Zen/Haswell class caches: A block 168×256×4 = 168 KiB (L2 512 KiB), B sliver 16 KiB (L1).
+const GemmConfig kAvx2 = {"avx2", lam_f32_gemm_ukernel_6x16__avx2, 6, 16, 168, 256, 4080};
+#endif
+#if defined(__x86_64__)
+// Skylake-X/Sapphire Rapids: A block 196×384×4 = 294 KiB (L2 1–2 MiB), B sliver 48 KiB.
+const GemmConfig kAvx512 = {"avx512", lam_f32_gemm_ukernel_14x32__avx512, 14, 32, 196, 384, 4096};
+#endif
+
+int detect_isa() {
+#if defined(__wasm_simd128__)
+  return ISA_WASM;
+#elif defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) return ISA_AVX512;
+#endif
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ISA_AVX2;
+  return ISA_SCALAR;
+#else
+  return ISA_SCALAR;
+#endif
+}
+
+int best_isa() {
+  static const int best = detect_isa();
+  return best;
+}
+
+std::atomic<int> g_forced{-1};
+
+const GemmConfig& config() {
+  int isa = best_isa();
+  int f = g_forced.load(std::memory_order_relaxed);
+  if (f >= 0 && f < isa) isa = f;
+  switch (isa) {
+#if defined(__x86_64__)
+    case ISA_AVX512: return kAvx512;
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+    case ISA_AVX2: return kAvx2;
+#endif
+#if defined(__wasm_simd128__)
+    case ISA_WASM: return kWasm;
+#endif
+    default: return kScalar;
+  }
+}
+
+// Per-thread packing buffers, 64-byte aligned, grown on demand and kept for the next call.
+struct PackBuffer {
+  float* p = nullptr;
+  size_t cap = 0;
+  float* get(size_t n) {
+    if (n > cap) {
+      free(p);
+      size_t bytes = ((n * sizeof(float)) + 63) / 64 * 64;
+      p = static_cast<float*>(aligned_alloc(64, bytes));
+      cap = p ? n : 0;
+      if (!p) abort();  // out of memory in a kernel: nothing sane to return
+    }
+    return p;
+  }
+  ~PackBuffer() { free(p); }
+};
+thread_local PackBuffer t_pack_a, t_pack_b;
+
+// Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row slivers: sliver s holds kc steps of MR values,
+// rows past mc are zero so edge tiles need no special micro-kernel.
+void pack_a(int ta, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
+            int mr, float* dst) {
+  for (int64_t is = 0; is < mc; is += mr) {
+    const int64_t rows = std::min<int64_t>(mr, mc - is);
+    float* d = dst + is * kc;
+    if (!ta) {
+      // A row-major M×K: element (i,k) at A[i·lda + k]; read rows contiguously.
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* src = A + (i0 + is + r) * lda + p0;
+        for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = src[k];
+      }
+      for (int64_t r = rows; r < mr; ++r)
+        for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = 0.0f;
+    } else {
+      // A stored K×M: element (i,k) at A[k·lda + i]; each k contributes a contiguous run.
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = A + (p0 + k) * lda + i0 + is;
+        float* dk = d + k * mr;
+        int64_t r = 0;
+        for (; r < rows; ++r) dk[r] = src[r];
+        for (; r < mr; ++r) dk[r] = 0.0f;
+      }
+    }
+  }
+}
+
+// Packs op(B)[p0:p0+kc, j0:j0+nc] into NR-column slivers (kc steps of NR values, zero-padded).
+void pack_b(int tb, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
+            int nr, float* dst) {
+  for (int64_t js = 0; js < nc; js += nr) {
+    const int64_t cols = std::min<int64_t>(nr, nc - js);
+    float* d = dst + js * kc;
+    if (!tb) {
+      // B row-major K×N: each k row gives NR contiguous floats.
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = B + (p0 + k) * ldb + j0 + js;
+        float* dk = d + k * nr;
+        int64_t c = 0;
+        for (; c < cols; ++c) dk[c] = src[c];
+        for (; c < nr; ++c) dk[c] = 0.0f;
+      }
+    } else {
+      // B stored N×K: element (k,j) at B[j·ldb + k]; read each column's k-run contiguously.
+      for (int64_t c = 0; c < cols; ++c) {
+        const float* src = B + (j0 + js + c) * ldb + p0;
+        for (int64_t k = 0; k < kc; ++k) d[k * nr + c] = src[k];
+      }
+      for (int64_t c = cols; c < nr; ++c)
+        for (int64_t k = 0; k < kc; ++k) d[k * nr + c] = 0.0f;
+    }
+  }
+}
+
+// One thread's share: C[m0:m1, n0:n1], full K.
+void gemm_block(const GemmConfig& cfg, int ta, int tb, int64_t m0, int64_t m1, int64_t n0,
+                int64_t n1, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+                float* C, int64_t ldc, int acc) {
+  const int mr = cfg.mr, nr = cfg.nr;
+  const int64_t M = m1 - m0, N = n1 - n0;
+  if (M <= 0 || N <= 0) return;
+  // Shrink blocks for small problems so the pack buffers stay small (and cache-friendly).
+  const int64_t kc_max = std::min<int64_t>(cfg.kc, K);
+  const int64_t mc_max = std::min<int64_t>(cfg.mc, (M + mr - 1) / mr * mr);
+  const int64_t nc_max = std::min<int64_t>(cfg.nc, (N + nr - 1) / nr * nr);
+  float* pa = t_pack_a.get((size_t)(mc_max * kc_max));
+  float* pb = t_pack_b.get((size_t)(nc_max * kc_max));
+  alignas(64) float tile[16 * 32];
+  for (int64_t jc = 0; jc < N; jc += nc_max) {
+    const int64_t nc = std::min<int64_t>(nc_max, N - jc);
+    for (int64_t pc = 0; pc < K; pc += kc_max) {
+      const int64_t kc = std::min<int64_t>(kc_max, K - pc);
+      const int acc_here = pc == 0 ? acc : 1;
+      pack_b(tb, B, ldb, pc, n0 + jc, kc, nc, nr, pb);
+      for (int64_t ic = 0; ic < M; ic += mc_max) {
+        const int64_t mc = std::min<int64_t>(mc_max, M - ic);
+        pack_a(ta, A, lda, m0 + ic, pc, mc, kc, mr, pa);
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const int64_t cols = std::min<int64_t>(nr, nc - jr);
+          const float* bs = pb + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += mr) {
+            const int64_t rows = std::min<int64_t>(mr, mc - ir);
+            const float* as = pa + ir * kc;
+            float* c = C + (m0 + ic + ir) * ldc + n0 + jc + jr;
+            if (rows == mr && cols == nr) {
+              cfg.ukernel(kc, as, bs, c, ldc, acc_here);
+            } else {
+              cfg.ukernel(kc, as, bs, tile, nr, 0);
+              for (int64_t r = 0; r < rows; ++r) {
+                float* cr = c + r * ldc;
+                const float* tr = tile + r * nr;
+                if (acc_here) {
+                  for (int64_t j = 0; j < cols; ++j) cr[j] += tr[j];
+                } else {
+                  for (int64_t j = 0; j < cols; ++j) cr[j] = tr[j];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+namespace lamkit {
+
+void sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float* C, int64_t ldc, int acc, int max_threads) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!acc)
+      for (int64_t i = 0; i < M; ++i) memset(C + i * ldc, 0, sizeof(float) * (size_t)N);
+    return;
+  }
+  const GemmConfig& cfg = config();
+  int nt = std::min(max_threads, available_threads());
+  // Below ~1 MFLOP per thread, waking the pool costs more than it saves.
+  const double flops = 2.0 * (double)M * (double)N * (double)K;
+  nt = (int)std::min<double>(nt, std::max(1.0, flops / 1.0e6));
+  const int64_t mt_max = (M + cfg.mr - 1) / cfg.mr, nt_max = (N + cfg.nr - 1) / cfg.nr;
+  if (nt > 1) nt = (int)std::min<int64_t>(nt, mt_max * nt_max);
+  if (nt <= 1) {
+    gemm_block(cfg, ta, tb, 0, M, 0, N, K, A, lda, B, ldb, C, ldc, acc);
+    return;
+  }
+  // Grid tm × tn = nt whose blocks are closest to square (balances A vs B re-packing).
+  int best_tm = 1;
+  double best_score = 1e300;
+  for (int tm = 1; tm <= nt; ++tm) {
+    if (nt % tm) continue;
+    const int tn = nt / tm;
+    if (tm > mt_max || tn > nt_max) continue;
+    const double score = fabs(log(((double)M / tm) / ((double)N / tn)));
+    if (score < best_score) {
+      best_score = score;
+      best_tm = tm;
+    }
+  }
+  const int tm = best_tm, tn = nt / tm;
+  parallel(nt, [&](int tid, int) {
+    const int ti = tid / tn, tj = tid % tn;
+    // Split in whole micro-tiles so only the last block has edge tiles.
+    const int64_t m0 = mt_max * ti / tm * cfg.mr, m1 = std::min<int64_t>(M, mt_max * (ti + 1) / tm * cfg.mr);
+    const int64_t n0 = nt_max * tj / tn * cfg.nr, n1 = std::min<int64_t>(N, nt_max * (tj + 1) / tn * cfg.nr);
+    gemm_block(cfg, ta, tb, m0, m1, n0, n1, K, A, lda, B, ldb, C, ldc, acc);
+  });
+}
+
+}  // namespace lamkit
+
+extern "C" void lam_f32_matmul(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A,
+                               const float* B, float* C, int acc) {
+  lamkit::sgemm(ta, tb, M, N, K, A, ta ? M : K, B, tb ? K : N, C, N, acc, 1 << 30);
+}
+
+extern "C" const char* lam_isa_name(void) { return config().isa; }
+
+extern "C" void lam_force_isa(const char* isa) {
+  int v = -1;
+  if (isa) {
+    if (!strcmp(isa, "avx512")) v = ISA_AVX512;
+    else if (!strcmp(isa, "avx2")) v = ISA_AVX2;
+    else if (!strcmp(isa, "wasm-simd128") || !strcmp(isa, "wasm")) v = ISA_WASM;
+    else if (!strcmp(isa, "scalar")) v = ISA_SCALAR;
+  }
+  g_forced.store(v, std::memory_order_relaxed);
+}
