@@ -21,6 +21,8 @@ export class OnnxBuilder {
   private readonly outputs: OnnxNs.IValueInfoProto[] = [];
   private readonly used = new Set<string>();
   private readonly counters = new Map<string, number>();
+  private readonly scalars = new Map<string, string>();
+  private readonly reserved = new Set<string>();
 
   constructor(readonly graphName = 'lamkit') {}
 
@@ -43,10 +45,18 @@ export class OnnxBuilder {
     return name;
   }
 
+  /** Keeps `name` free for a later {@link output} (so no intermediate value takes it). */
+  reserve(name: string): void {
+    if (this.used.has(name)) throw new RangeError(`OnnxBuilder: name '${name}' is already used`);
+    this.used.add(name);
+    this.reserved.add(name);
+  }
+
   /** Declares `value` as a graph output named `name` (an Identity is added when they differ). */
   output(value: string, name: string, elemType: number, dims: readonly Dim[], doc?: string): string {
     if (value !== name) {
-      if (this.used.has(name)) throw new RangeError(`OnnxBuilder: output name '${name}' is already used`);
+      if (this.used.has(name) && !this.reserved.has(name)) throw new RangeError(`OnnxBuilder: output name '${name}' is already used`);
+      this.reserved.delete(name);
       this.used.add(name);
       this.nodes.push({ opType: 'Identity', input: [value], output: [name], name: `${name}_out` });
     }
@@ -66,9 +76,26 @@ export class OnnxBuilder {
     return this.initializer(base, BigInt64Array.from(values.map((v) => BigInt(v))), [values.length]);
   }
 
-  /** A float32 scalar constant. */
+  /** A float32 scalar constant (one initializer per distinct value). */
   scalar(base: string, value: number): string {
-    return this.initializer(base, new Float32Array([value]), []);
+    const key = `${Math.fround(value)}`;
+    let name = this.scalars.get(key);
+    if (name === undefined) {
+      name = this.initializer(base, new Float32Array([value]), []);
+      this.scalars.set(key, name);
+    }
+    return name;
+  }
+
+  /** The node that outputs `name`, if a node does (for folding a bias into its producer). */
+  producer(name: string): OnnxNs.INodeProto | undefined {
+    for (let i = this.nodes.length - 1; i >= 0; i--) if (this.nodes[i].output?.includes(name)) return this.nodes[i];
+    return undefined;
+  }
+
+  /** Whether `name` is an initializer. */
+  hasInitializer(name: string): boolean {
+    return this.inits.some((t) => t.name === name);
   }
 
   /**
