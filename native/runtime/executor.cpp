@@ -1,0 +1,392 @@
+// lamkit plan executor (native/include/lamkit/executor.h): decodes a tape of int32 words once,
+// validates it completely at create time, then runs it step after step calling kernels.h.
+//
+// Why validate everything up front: the addon and the wasm build hand untrusted tapes to native
+// code. After lam_plan_create succeeds, no operand can point outside the arena, so a wrong plan
+// is a clear error message at compile time instead of memory corruption at run time. Only
+// data-dependent checks remain at run time (NaN/Inf for CHECK_FINITE, idx range for
+// gather/scatter, adam's step counter), and they fail the run with the step number.
+//
+// Opcodes: native/include/lamkit/opcodes.h (mirrors src/ops/opcodes.ts). Operand order per
+// opcode = its kernels.h argument order (src/ops/<op>.ts `signature`), with the tape-only
+// changes documented in opcodes.h. Test: native/tests/executor_test.cpp,
+// test/kernels/*.test.ts (every kernel test goes through this executor on native-cpu).
+#include <lamkit/executor.h>
+#include <lamkit/kernels.h>
+#include <lamkit/opcodes.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <new>
+#include <vector>
+
+namespace {
+
+// Operand kinds: p = f32*, q = f32* or −1 (NULL), i = i32*, n = integer ≥ 0, f = float bits.
+struct OpSig {
+  const char* name;
+  const char* kinds;
+};
+
+const OpSig* sig_of(int op) {
+  switch (op) {
+    case LAM_OP_FEED: { static const OpSig s = {"FEED", "pnn"}; return &s; }
+    case LAM_OP_OUTPUT: { static const OpSig s = {"OUTPUT", "pnn"}; return &s; }
+    case LAM_OP_STEP_INCREMENT: { static const OpSig s = {"STEP_INCREMENT", "i"}; return &s; }
+    case LAM_OP_CHECK_FINITE: { static const OpSig s = {"CHECK_FINITE", "pnn"}; return &s; }
+    case LAM_OP_MATMUL: { static const OpSig s = {"matmul", "nnnnnpppn"}; return &s; }
+    case LAM_OP_CONV2D: { static const OpSig s = {"conv2d", "pppnnnnnnnnnnnnnnnn"}; return &s; }
+    case LAM_OP_CONV2D_BACKWARD_INPUT: { static const OpSig s = {"conv2d_backward_input", "pppnnnnnnnnnnnnnnnn"}; return &s; }
+    case LAM_OP_CONV2D_BACKWARD_FILTER: { static const OpSig s = {"conv2d_backward_filter", "pppnnnnnnnnnnnnnnnn"}; return &s; }
+    case LAM_OP_CONV_TRANSPOSE2D: { static const OpSig s = {"conv_transpose2d", "pppnnnnnnnnnnnnnnnn"}; return &s; }
+    case LAM_OP_BIAS_ADD: { static const OpSig s = {"bias_add", "pppnnn"}; return &s; }
+    case LAM_OP_BIAS_GRAD: { static const OpSig s = {"bias_grad", "ppnnnn"}; return &s; }
+    case LAM_OP_RELU: { static const OpSig s = {"relu", "ppn"}; return &s; }
+    case LAM_OP_RELU_BACKWARD: { static const OpSig s = {"relu_backward", "pppnn"}; return &s; }
+    case LAM_OP_LEAKY_RELU: { static const OpSig s = {"leaky_relu", "ppnf"}; return &s; }
+    case LAM_OP_LEAKY_RELU_BACKWARD: { static const OpSig s = {"leaky_relu_backward", "pppnfn"}; return &s; }
+    case LAM_OP_GELU: { static const OpSig s = {"gelu", "ppn"}; return &s; }
+    case LAM_OP_GELU_BACKWARD: { static const OpSig s = {"gelu_backward", "pppnn"}; return &s; }
+    case LAM_OP_ADD: { static const OpSig s = {"add", "pppnn"}; return &s; }
+    case LAM_OP_SUB: { static const OpSig s = {"sub", "pppnn"}; return &s; }
+    case LAM_OP_MUL: { static const OpSig s = {"mul", "pppnn"}; return &s; }
+    case LAM_OP_SCALE: { static const OpSig s = {"scale", "ppnfn"}; return &s; }
+    case LAM_OP_SUM_AXIS: { static const OpSig s = {"sum_axis", "ppnnnn"}; return &s; }
+    case LAM_OP_MEAN_AXIS: { static const OpSig s = {"mean_axis", "ppnnnn"}; return &s; }
+    case LAM_OP_CONCAT_PART: { static const OpSig s = {"concat_part", "ppnnnnn"}; return &s; }
+    case LAM_OP_SPLIT_PART: { static const OpSig s = {"split_part", "ppnnnnnn"}; return &s; }
+    case LAM_OP_MSE_LOSS: { static const OpSig s = {"mse_loss", "ppqpnnf"}; return &s; }
+    case LAM_OP_MSE_GRAD: { static const OpSig s = {"mse_grad", "ppqpnnffn"}; return &s; }
+    case LAM_OP_ADAM_UPDATE: { static const OpSig s = {"adam_update", "ppppnfffffni"}; return &s; }
+    case LAM_OP_SGD_UPDATE: { static const OpSig s = {"sgd_update", "pppnfff"}; return &s; }
+    case LAM_OP_EMA_UPDATE: { static const OpSig s = {"ema_update", "ppnf"}; return &s; }
+    case LAM_OP_VQ_NEAREST: { static const OpSig s = {"vq_nearest", "ppinnn"}; return &s; }
+    case LAM_OP_GATHER_ROWS: { static const OpSig s = {"gather_rows", "pipnnn"}; return &s; }
+    case LAM_OP_SCATTER_ADD_ROWS: { static const OpSig s = {"scatter_add_rows", "pipnnn"}; return &s; }
+    case LAM_OP_FILL: { static const OpSig s = {"fill", "pnf"}; return &s; }
+    case LAM_OP_COPY: { static const OpSig s = {"copy", "ppnn"}; return &s; }
+    default: return nullptr;
+  }
+}
+
+// Products of tape integers (each < 2^31) can overflow int64: saturate instead.
+int64_t mul(int64_t a, int64_t b) {
+  if (a == 0 || b == 0) return 0;
+  if (a > INT64_MAX / b) return INT64_MAX;
+  return a * b;
+}
+int64_t mul(int64_t a, int64_t b, int64_t c) { return mul(mul(a, b), c); }
+int64_t mul(int64_t a, int64_t b, int64_t c, int64_t d) { return mul(mul(a, b), mul(c, d)); }
+
+// Element extent of each pointer operand (mirrors `extents` in src/ops/<op>.ts).
+void extents(int op, const int32_t* w, int64_t* e) {
+  for (int i = 0; i < 24; ++i) e[i] = 0;
+  switch (op) {
+    case LAM_OP_FEED: case LAM_OP_OUTPUT: e[0] = w[2]; break;
+    case LAM_OP_STEP_INCREMENT: e[0] = 1; break;
+    case LAM_OP_CHECK_FINITE: e[0] = w[1]; break;
+    case LAM_OP_MATMUL: e[5] = mul(w[2], w[4]); e[6] = mul(w[4], w[3]); e[7] = mul(w[2], w[3]); break;
+    case LAM_OP_CONV2D:
+    case LAM_OP_CONV2D_BACKWARD_INPUT:
+    case LAM_OP_CONV2D_BACKWARD_FILTER:
+    case LAM_OP_CONV_TRANSPOSE2D: {
+      const int64_t N = w[3], C = w[4], H = w[5], W = w[6], OC = w[7], KH = w[8], KW = w[9];
+      const int64_t OH = w[16], OW = w[17];
+      const int64_t xs = mul(N, C, H, W), ws = mul(OC, C, KH, KW), ys = mul(N, OC, OH, OW);
+      if (op == LAM_OP_CONV2D || op == LAM_OP_CONV_TRANSPOSE2D) { e[0] = xs; e[1] = ws; e[2] = ys; }
+      else if (op == LAM_OP_CONV2D_BACKWARD_INPUT) { e[0] = ys; e[1] = ws; e[2] = xs; }
+      else { e[0] = xs; e[1] = ys; e[2] = ws; }
+      break;
+    }
+    case LAM_OP_BIAS_ADD: e[0] = e[2] = mul(w[3], w[4], w[5]); e[1] = w[4]; break;
+    case LAM_OP_BIAS_GRAD: e[0] = mul(w[2], w[3], w[4]); e[1] = w[3]; break;
+    case LAM_OP_RELU: case LAM_OP_GELU: case LAM_OP_LEAKY_RELU: e[0] = e[1] = w[2]; break;
+    case LAM_OP_RELU_BACKWARD: case LAM_OP_GELU_BACKWARD: case LAM_OP_LEAKY_RELU_BACKWARD:
+    case LAM_OP_ADD: case LAM_OP_SUB: case LAM_OP_MUL: e[0] = e[1] = e[2] = w[3]; break;
+    case LAM_OP_SCALE: case LAM_OP_COPY: e[0] = e[1] = w[2]; break;
+    case LAM_OP_SUM_AXIS: case LAM_OP_MEAN_AXIS: e[0] = mul(w[2], w[3], w[4]); e[1] = mul(w[2], w[4]); break;
+    case LAM_OP_CONCAT_PART: e[0] = mul(w[2], w[3], w[6]); e[1] = mul(w[2], w[4], w[6]); break;
+    case LAM_OP_SPLIT_PART: e[0] = mul(w[2], w[4], w[6]); e[1] = mul(w[2], w[3], w[6]); break;
+    case LAM_OP_MSE_LOSS: e[0] = e[1] = mul(w[4], w[5]); e[2] = w[4]; e[3] = 1; break;
+    case LAM_OP_MSE_GRAD: e[0] = e[1] = e[3] = mul(w[4], w[5]); e[2] = w[4]; break;
+    case LAM_OP_ADAM_UPDATE: e[0] = e[1] = e[2] = e[3] = w[4]; e[11] = 1; break;
+    case LAM_OP_SGD_UPDATE: e[0] = e[1] = e[2] = w[3]; break;
+    case LAM_OP_EMA_UPDATE: e[0] = e[1] = w[2]; break;
+    case LAM_OP_VQ_NEAREST: e[0] = mul(w[3], w[5]); e[1] = mul(w[4], w[5]); e[2] = w[3]; break;
+    case LAM_OP_GATHER_ROWS: e[0] = mul(w[5], w[4]); e[1] = w[3]; e[2] = mul(w[3], w[4]); break;
+    case LAM_OP_SCATTER_ADD_ROWS: e[0] = mul(w[3], w[4]); e[1] = w[3]; e[2] = mul(w[5], w[4]); break;
+    case LAM_OP_FILL: e[0] = w[1]; break;
+    default: break;
+  }
+}
+
+void fmt(char* err, int64_t errlen, const char* f, ...) {
+  if (!err || errlen <= 0) return;
+  va_list ap;
+  va_start(ap, f);
+  vsnprintf(err, (size_t)errlen, f, ap);
+  va_end(ap);
+}
+
+float as_float(int32_t w) {
+  float f;
+  memcpy(&f, &w, sizeof f);
+  return f;
+}
+
+struct Ins {
+  int op;
+  int32_t at;        // word index of the opcode, for messages
+  const int32_t* w;  // operands (inside plan->tape)
+};
+
+}  // namespace
+
+struct lam_plan {
+  std::vector<int32_t> tape;
+  std::vector<Ins> prog;
+  float* arena = nullptr;
+  int64_t arena_floats = 0;
+  int64_t feed_need = 0;  // floats one step's feed block must hold
+  int64_t out_need = 0;
+};
+
+extern "C" lam_plan* lam_plan_create(const int32_t* tape, int64_t tape_words, int64_t arena_floats,
+                                     char* err, int64_t errlen) {
+  if (err && errlen > 0) err[0] = 0;
+  if (tape_words < 0 || (tape_words > 0 && !tape)) {
+    fmt(err, errlen, "tape: %lld words but no tape pointer", (long long)tape_words);
+    return nullptr;
+  }
+  if (arena_floats < 1) {
+    fmt(err, errlen, "arena_floats must be ≥ 1, got %lld", (long long)arena_floats);
+    return nullptr;
+  }
+  lam_plan* p = new (std::nothrow) lam_plan();
+  if (!p) {
+    fmt(err, errlen, "out of memory allocating the plan");
+    return nullptr;
+  }
+  try {
+    p->tape.assign(tape, tape + tape_words);
+  } catch (...) {
+    delete p;
+    fmt(err, errlen, "out of memory copying a tape of %lld words", (long long)tape_words);
+    return nullptr;
+  }
+  int64_t pc = 0;
+  int64_t ext[24];
+  while (pc < tape_words) {
+    const int32_t at = (int32_t)pc;
+    if (pc + 2 > tape_words) {
+      fmt(err, errlen, "tape word %d: truncated instruction header", at);
+      delete p;
+      return nullptr;
+    }
+    const int op = p->tape[(size_t)pc];
+    const int n = p->tape[(size_t)pc + 1];
+    const OpSig* s = sig_of(op);
+    if (!s) {
+      fmt(err, errlen, "tape word %d: unknown opcode %d", at, op);
+      delete p;
+      return nullptr;
+    }
+    const int want = (int)strlen(s->kinds);
+    if (n != want) {
+      fmt(err, errlen, "tape word %d (%s): expected %d operand words, got %d", at, s->name, want, n);
+      delete p;
+      return nullptr;
+    }
+    if (pc + 2 + n > tape_words) {
+      fmt(err, errlen, "tape word %d (%s): operands run past the end of the tape (%lld words)", at,
+          s->name, (long long)tape_words);
+      delete p;
+      return nullptr;
+    }
+    const int32_t* w = p->tape.data() + pc + 2;
+    for (int i = 0; i < n; ++i) {
+      if (s->kinds[i] == 'n' && w[i] < 0) {
+        fmt(err, errlen, "tape word %d (%s): operand %d is %d, expected a non-negative integer", at,
+            s->name, i, w[i]);
+        delete p;
+        return nullptr;
+      }
+      // A NaN learning rate or slope would silently poison a run; fill may write NaN on purpose.
+      if (s->kinds[i] == 'f' && op != LAM_OP_FILL && !isfinite(as_float(w[i]))) {
+        fmt(err, errlen, "tape word %d (%s): operand %d is %g, expected a finite float", at, s->name,
+            i, (double)as_float(w[i]));
+        delete p;
+        return nullptr;
+      }
+    }
+    extents(op, w, ext);
+    for (int i = 0; i < n; ++i) {
+      const char k = s->kinds[i];
+      if (k != 'p' && k != 'q' && k != 'i') continue;
+      if (k == 'q' && w[i] == -1) continue;
+      const int64_t off = w[i];
+      if (off < 0 || ext[i] > arena_floats || off > arena_floats - ext[i]) {
+        fmt(err, errlen,
+            "tape word %d (%s): pointer operand %d covers [%lld, %lld), outside the arena of %lld floats",
+            at, s->name, i, (long long)off, (long long)(ext[i] == INT64_MAX ? -1 : off + ext[i]),
+            (long long)arena_floats);
+        delete p;
+        return nullptr;
+      }
+    }
+    if (op == LAM_OP_FEED && (int64_t)w[1] + w[2] > p->feed_need) p->feed_need = (int64_t)w[1] + w[2];
+    if (op == LAM_OP_OUTPUT && (int64_t)w[1] + w[2] > p->out_need) p->out_need = (int64_t)w[1] + w[2];
+    p->prog.push_back(Ins{op, at, nullptr});
+    pc += 2 + n;
+  }
+  // Operand pointers are taken after the tape stops growing (none of it moves from here on).
+  {
+    size_t k = 0;
+    for (int64_t q = 0; q < tape_words; q += 2 + p->tape[(size_t)q + 1]) p->prog[k++].w = p->tape.data() + q + 2;
+  }
+  p->arena = new (std::nothrow) float[(size_t)arena_floats]();
+  if (!p->arena) {
+    fmt(err, errlen, "out of memory allocating an arena of %lld floats", (long long)arena_floats);
+    delete p;
+    return nullptr;
+  }
+  p->arena_floats = arena_floats;
+  return p;
+}
+
+extern "C" void lam_plan_destroy(lam_plan* plan) {
+  if (!plan) return;
+  delete[] plan->arena;
+  delete plan;
+}
+
+extern "C" float* lam_plan_arena(lam_plan* plan) { return plan ? plan->arena : nullptr; }
+extern "C" int64_t lam_plan_arena_floats(const lam_plan* plan) { return plan ? plan->arena_floats : 0; }
+
+extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_stride, float* outputs,
+                            int64_t out_stride, int64_t steps, int64_t* failed_step, char* err,
+                            int64_t errlen) {
+  if (failed_step) *failed_step = -1;
+  if (err && errlen > 0) err[0] = 0;
+  if (!plan) {
+    fmt(err, errlen, "lam_plan_run: plan is NULL");
+    return 1;
+  }
+  if (steps < 0) {
+    fmt(err, errlen, "steps must be ≥ 0, got %lld", (long long)steps);
+    return 1;
+  }
+  if (plan->feed_need > 0 && (!feeds || feed_stride < plan->feed_need)) {
+    fmt(err, errlen, "the tape reads %lld feed floats per step; got %s with stride %lld",
+        (long long)plan->feed_need, feeds ? "feeds" : "no feeds", (long long)feed_stride);
+    return 1;
+  }
+  if (plan->out_need > 0 && (!outputs || out_stride < plan->out_need)) {
+    fmt(err, errlen, "the tape writes %lld output floats per step; got %s with stride %lld",
+        (long long)plan->out_need, outputs ? "an output buffer" : "no output buffer",
+        (long long)out_stride);
+    return 1;
+  }
+  float* A = plan->arena;
+#define P(i) (A + w[i])
+#define Q(i) (w[i] < 0 ? nullptr : A + w[i])
+#define IP(i) (reinterpret_cast<int32_t*>(A + w[i]))
+#define I(i) ((int64_t)w[i])
+#define F(i) as_float(w[i])
+#define GEOM I(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11), I(12), I(13), I(14), I(15), I(16), I(17), (int)w[18]
+  for (int64_t step = 0; step < steps; ++step) {
+    for (const Ins& ins : plan->prog) {
+      const int32_t* w = ins.w;
+      switch (ins.op) {
+        case LAM_OP_FEED:
+          memcpy(P(0), feeds + step * feed_stride + w[1], sizeof(float) * (size_t)w[2]);
+          break;
+        case LAM_OP_OUTPUT:
+          memcpy(outputs + step * out_stride + w[1], P(0), sizeof(float) * (size_t)w[2]);
+          break;
+        case LAM_OP_STEP_INCREMENT: *IP(0) += 1; break;
+        case LAM_OP_CHECK_FINITE: {
+          const float* x = P(0);
+          for (int32_t i = 0; i < w[1]; ++i) {
+            if (!isfinite(x[i])) {
+              if (failed_step) *failed_step = step;
+              fmt(err, errlen, "step %lld: non-finite value %g in tensor tag %d at element %d (arena offset %d)",
+                  (long long)step, (double)x[i], w[2], i, w[0] + i);
+              return 2;
+            }
+          }
+          break;
+        }
+        case LAM_OP_MATMUL: lam_f32_matmul(w[0], w[1], I(2), I(3), I(4), P(5), P(6), P(7), w[8]); break;
+        case LAM_OP_CONV2D: lam_f32_conv2d(P(0), P(1), P(2), GEOM); break;
+        case LAM_OP_CONV2D_BACKWARD_INPUT: lam_f32_conv2d_backward_input(P(0), P(1), P(2), GEOM); break;
+        case LAM_OP_CONV2D_BACKWARD_FILTER: lam_f32_conv2d_backward_filter(P(0), P(1), P(2), GEOM); break;
+        case LAM_OP_CONV_TRANSPOSE2D: lam_f32_conv_transpose2d(P(0), P(1), P(2), GEOM); break;
+        case LAM_OP_BIAS_ADD: lam_f32_bias_add(P(0), P(1), P(2), I(3), I(4), I(5)); break;
+        case LAM_OP_BIAS_GRAD: lam_f32_bias_grad(P(0), P(1), I(2), I(3), I(4), w[5]); break;
+        case LAM_OP_RELU: lam_f32_relu(P(0), P(1), I(2)); break;
+        case LAM_OP_RELU_BACKWARD: lam_f32_relu_backward(P(0), P(1), P(2), I(3), w[4]); break;
+        case LAM_OP_LEAKY_RELU: lam_f32_leaky_relu(P(0), P(1), I(2), F(3)); break;
+        case LAM_OP_LEAKY_RELU_BACKWARD: lam_f32_leaky_relu_backward(P(0), P(1), P(2), I(3), F(4), w[5]); break;
+        case LAM_OP_GELU: lam_f32_gelu(P(0), P(1), I(2)); break;
+        case LAM_OP_GELU_BACKWARD: lam_f32_gelu_backward(P(0), P(1), P(2), I(3), w[4]); break;
+        case LAM_OP_ADD: lam_f32_add(P(0), P(1), P(2), I(3), w[4]); break;
+        case LAM_OP_SUB: lam_f32_sub(P(0), P(1), P(2), I(3), w[4]); break;
+        case LAM_OP_MUL: lam_f32_mul(P(0), P(1), P(2), I(3), w[4]); break;
+        case LAM_OP_SCALE: lam_f32_scale(P(0), P(1), I(2), F(3), w[4]); break;
+        case LAM_OP_SUM_AXIS: lam_f32_sum_axis(P(0), P(1), I(2), I(3), I(4), w[5]); break;
+        case LAM_OP_MEAN_AXIS: lam_f32_mean_axis(P(0), P(1), I(2), I(3), I(4), w[5]); break;
+        case LAM_OP_CONCAT_PART: lam_f32_concat_part(P(0), P(1), I(2), I(3), I(4), I(5), I(6)); break;
+        case LAM_OP_SPLIT_PART: lam_f32_split_part(P(0), P(1), I(2), I(3), I(4), I(5), I(6), w[7]); break;
+        case LAM_OP_MSE_LOSS: lam_f32_mse_loss(P(0), P(1), Q(2), P(3), I(4), I(5), F(6)); break;
+        case LAM_OP_MSE_GRAD: lam_f32_mse_grad(P(0), P(1), Q(2), P(3), I(4), I(5), F(6), F(7), w[8]); break;
+        case LAM_OP_ADAM_UPDATE: {
+          const int32_t t = *IP(11);
+          if (t < 1) {
+            if (failed_step) *failed_step = step;
+            fmt(err, errlen, "step %lld: adam_update step counter is %d; a STEP_INCREMENT must run first",
+                (long long)step, t);
+            return 3;
+          }
+          lam_f32_adam_update(P(0), P(1), P(2), P(3), I(4), F(5), F(6), F(7), F(8), F(9), w[10], t);
+          break;
+        }
+        case LAM_OP_SGD_UPDATE: lam_f32_sgd_update(P(0), P(1), P(2), I(3), F(4), F(5), F(6)); break;
+        case LAM_OP_EMA_UPDATE: lam_f32_ema_update(P(0), P(1), I(2), F(3)); break;
+        case LAM_OP_VQ_NEAREST: lam_f32_vq_nearest(P(0), P(1), IP(2), I(3), I(4), I(5)); break;
+        case LAM_OP_GATHER_ROWS:
+        case LAM_OP_SCATTER_ADD_ROWS: {
+          const int32_t* idx = IP(1);
+          for (int32_t i = 0; i < w[3]; ++i) {
+            if (idx[i] < 0 || idx[i] >= w[5]) {
+              if (failed_step) *failed_step = step;
+              fmt(err, errlen, "step %lld: %s index %d at row %d is outside [0, %d)", (long long)step,
+                  ins.op == LAM_OP_GATHER_ROWS ? "gather_rows" : "scatter_add_rows", idx[i], i, w[5]);
+              return 4;
+            }
+          }
+          if (ins.op == LAM_OP_GATHER_ROWS) lam_f32_gather_rows(P(0), idx, P(2), I(3), I(4));
+          else lam_f32_scatter_add_rows(P(0), idx, P(2), I(3), I(4));
+          break;
+        }
+        case LAM_OP_FILL: lam_f32_fill(P(0), I(1), F(2)); break;
+        case LAM_OP_COPY: lam_f32_copy(P(0), P(1), I(2), w[3]); break;
+        default:
+          // Unreachable: create() rejected unknown opcodes.
+          if (failed_step) *failed_step = step;
+          fmt(err, errlen, "tape word %d: unknown opcode %d", ins.at, ins.op);
+          return 5;
+      }
+    }
+  }
+#undef P
+#undef Q
+#undef IP
+#undef I
+#undef F
+#undef GEOM
+  return 0;
+}

@@ -1,0 +1,10 @@
+/** Reference mean_axis: y[o,i] (= | +=) (1/len) Σ_l x[o,l,i], float64. Arguments as lam_f32_mean_axis. */
+export function mean_axis(x: Float32Array, y: Float32Array, outer: number, len: number, inner: number, acc: number): void {
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      let s = 0;
+      for (let l = 0; l < len; l++) s += x[(o * len + l) * inner + i];
+      s /= len;
+      y[o * inner + i] = acc ? y[o * inner + i] + s : s;
+    }
+}
