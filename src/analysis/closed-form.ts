@@ -25,20 +25,41 @@ export interface Innovation {
   spectrum: number[];
 }
 
-/** Least-squares projection of map M on map F in source space: Cov(M,F)Cov(F)⁺ F. */
-export function projectOn(M: Matrix, F: Matrix): Matrix {
-  const coef = M.mmul(F.transpose()).mmul(pinvSym(F.mmul(F.transpose())));
-  return coef.mmul(F);
+const rowProjectors = new WeakMap<Matrix, Matrix>();
+
+/**
+ * Π_F = F⁺F, the orthogonal projector on the row space of a source map F (n_w × n_w). Computed
+ * in source space, which is smaller than observation space (and cached per map).
+ */
+export function rowProjector(F: Matrix): Matrix {
+  let P = rowProjectors.get(F);
+  if (!P) {
+    const G = F.transpose().mmul(F);
+    P = pinvSym(G).mmul(G);
+    rowProjectors.set(F, P);
+  }
+  return P;
 }
+
+/** Least-squares projection of map M on map F in source space: Cov(M,F)Cov(F)⁺ F = M Π_F. */
+export function projectOn(M: Matrix, F: Matrix): Matrix {
+  return M.mmul(rowProjector(F));
+}
+
+const innovations = new WeakMap<LinearSources, Innovation>();
 
 /** The analytic innovation of a generator (exact, includes mixing, policy gain, noise). */
 export function analyticInnovation(gen: LinearExo, src = new LinearSources(gen)): Innovation {
-  const Coo = src.cov(src.Ot);
-  const C10 = src.cov(src.Ot1, src.Ot);
-  const P = C10.mmul(pinvSym(Coo));
-  const E = minus(src.Ot1, P.mmul(src.Ot));
+  const hit = innovations.get(src);
+  if (hit) return hit;
+  const { Ot, Ot1 } = src;
+  // P = Cov(o₁,o₀)Cov(o₀)⁺ = Ot1 (OtᵀOt)⁺ Otᵀ (pseudo-inverse in source space).
+  const P = Ot1.mmul(pinvSym(Ot.transpose().mmul(Ot))).mmul(Ot.transpose());
+  const E = minus(Ot1, P.mmul(Ot));
   const SigmaE = src.cov(E);
-  return { P, SigmaE, spectrum: symEig(SigmaE).values };
+  const out = { P, SigmaE, spectrum: symEig(SigmaE).values };
+  innovations.set(src, out);
+  return out;
 }
 
 /**
@@ -108,10 +129,9 @@ export function solveLamProblem(prob: LamProblem, k: number): { W1: Matrix; W2: 
   const Yt = minus(prob.Y, projectOn(prob.Y, prob.F));
   const lam = prob.lambdaEff ?? 0;
   const T = prob.A && lam > 0 ? vcat(Yt, scaled(minus(prob.A, projectOn(prob.A, prob.F)), Math.sqrt(lam))) : Yt;
-  const Sxx = Xt.mmul(Xt.transpose());
-  const Stx = T.mmul(Xt.transpose());
-  const G = Stx.mmul(pinvSym(Sxx)); // T-dim × 2d
-  const M = G.mmul(Stx.transpose());
+  // Σ_TX Σ_XX⁺ = T X̃ᵀ(X̃X̃ᵀ)⁺ = T (X̃ᵀX̃)⁺ X̃ᵀ: the pseudo-inverse is taken in source space.
+  const G = T.mmul(pinvSym(Xt.transpose().mmul(Xt))).mmul(Xt.transpose()); // T-dim × 2d
+  const M = G.mmul(Xt).mmul(T.transpose());
   const { values, vectors } = symEig(M);
   const Uk = leadingColumns(vectors, k);
   const W = Uk.transpose().mmul(G);
@@ -129,7 +149,9 @@ export function solveLamProblem(prob: LamProblem, k: number): { W1: Matrix; W2: 
  */
 export function canonicalLatent(src: LinearSources, lat: LinearLatent): LinearLatent {
   const Z = lat.W1.mmul(src.Ot).add(lat.W2.mmul(src.Ot1));
-  const L = Z.mmul(src.Ot.transpose()).mmul(pinvSym(src.cov(src.Ot)));
+  const { Ot } = src;
+  // Cov(z,o)Cov(o)⁺ = Z Otᵀ(Ot Otᵀ)⁺ = Z (OtᵀOt)⁺ Otᵀ (source-space pseudo-inverse).
+  const L = Z.mmul(pinvSym(Ot.transpose().mmul(Ot))).mmul(Ot.transpose());
   return { W1: minus(lat.W1, L), W2: lat.W2.clone() };
 }
 
@@ -161,7 +183,9 @@ export function lamProblem(gen: LinearExo, src: LinearSources, obj: Objective): 
  * The closed-form optimum of `obj` with a k-dim latent, as a canonical linear latent in raw
  * observation coordinates (for repr, E_γ is folded into W1, W2).
  */
-export function closedForm(gen: LinearExo, obj: Objective, k: number, src = new LinearSources(gen)): ClosedForm {
+export function closedForm(gen: LinearExo, obj: Objective, k: number, src0?: LinearSources): ClosedForm {
+  // κ-augmentation needs the noise sources; everything else uses the caller's (smaller) model.
+  const src = obj.kind === 'aug' ? (src0?.hasAug ? src0 : new LinearSources(gen, { aug: true })) : (src0 ?? new LinearSources(gen));
   const prob = lamProblem(gen, src, obj);
   const sol = solveLamProblem(prob, k);
   let lat: LinearLatent = { W1: sol.W1, W2: sol.W2 };
@@ -196,7 +220,8 @@ export function crossCanonicalCorrelations(src: LinearSources, P: Matrix): numbe
  * tr Σ_T − tr(Σ_Tz̃ Σ_z̃⁺ Σ_z̃T), with z̃ the latent residualised on the FDM input.
  * For a closed-form latent this equals `floor`.
  */
-export function objectiveValue(gen: LinearExo, src: LinearSources, obj: Objective, lat: LinearLatent): number {
+export function objectiveValue(gen: LinearExo, src0: LinearSources, obj: Objective, lat: LinearLatent): number {
+  const src = obj.kind === 'aug' && !src0.hasAug ? new LinearSources(gen, { aug: true }) : src0;
   const prob = lamProblem(gen, src, obj);
   // The latent acts on the training inputs (noisy for aug; E already folded in for repr).
   const Xin1 = obj.kind === 'repr' ? src.Ot : prob.X1;
@@ -206,7 +231,6 @@ export function objectiveValue(gen: LinearExo, src: LinearSources, obj: Objectiv
   const Yt = minus(prob.Y, projectOn(prob.Y, prob.F));
   const lam = prob.lambdaEff ?? 0;
   const T = prob.A && lam > 0 ? vcat(Yt, scaled(minus(prob.A, projectOn(prob.A, prob.F)), Math.sqrt(lam))) : Yt;
-  const Stz = T.mmul(Zt.transpose());
-  const explained = Stz.mmul(pinvSym(Zt.mmul(Zt.transpose()))).mmul(Stz.transpose()).trace();
+  const explained = T.mmul(rowProjector(Zt)).mmul(T.transpose()).trace();
   return T.mmul(T.transpose()).trace() - explained;
 }

@@ -60,7 +60,8 @@ export interface RunResult {
 }
 
 /** Exact objective value of a trained linear LAM with its own FDM (and head), over the population. */
-export function modelLoss(gen: LinearExo, src: LinearSources, obj: Objective, m: TrainedLinearLam): number {
+export function modelLoss(gen: LinearExo, src0: LinearSources, obj: Objective, m: TrainedLinearLam): number {
+  const src = obj.kind === 'aug' && !src0.hasAug ? new LinearSources(gen, { aug: true }) : src0;
   const prob = lamProblem(gen, src, obj);
   // W1, W2 act on raw o (E folded in); for aug the inputs carry the shared noise.
   const Xin1 = obj.kind === 'repr' ? src.Ot : prob.X1;

@@ -32,13 +32,14 @@ export class LinearSources {
   readonly S: Matrix;
   readonly X: Matrix;
   readonly Xi: Matrix;
-  /** Shared κ-augmentation noise n ~ N(0, I) (d_o), scaled by the caller. */
+  /** Shared κ-augmentation noise n ~ N(0, I) (d_o), scaled by the caller; zero columns unless built with {aug: true}. */
   readonly Naug: Matrix;
+  readonly hasAug: boolean;
   private endo: Block;
   private exoA: Block;
   private exoB: Block;
 
-  constructor(gen: LinearExo) {
+  constructor(gen: LinearExo, opts: { aug?: boolean } = {}) {
     const { Gs, Gx, As, Ax, B, K, sigmaA, sigmaXi, Lx, processNoise, sensorNoise } = gen.truth;
     const ds = gen.dState;
     const da = gen.dAction;
@@ -53,7 +54,9 @@ export class LinearSources {
     this.exoA = { offset: endoSize, size: exoSize };
     this.exoB = { offset: endoSize + exoSize, size: exoSize };
     const augOff = endoSize + 2 * exoSize;
-    const n = augOff + d;
+    // The κ block is only needed by aug objectives; leaving it out keeps every matrix small.
+    this.hasAug = opts.aug ?? false;
+    const n = augOff + (this.hasAug ? d : 0);
     this.nSources = n;
 
     const oS = 0;
@@ -92,7 +95,7 @@ export class LinearSources {
     const eA = exoOffsets(this.exoA.offset);
     this.X = build(dx, [[Lx, eA.xu]]);
     this.Xi = build(dx, [[Dxi, eA.xi]]);
-    this.Naug = build(d, [[Matrix.eye(d, d), augOff]]);
+    this.Naug = this.hasAug ? build(d, [[Matrix.eye(d, d), augOff]]) : new Matrix(d, n);
   }
 
   /** Cov(M₁w, M₂w) = M₁M₂ᵀ. */

@@ -5,7 +5,7 @@
  */
 import type { Matrix } from 'ml-matrix';
 import type { LinearExo } from '../data/linear-exo.js';
-import { analyticInnovation, type LinearLatent, projectOn } from './closed-form.js';
+import { analyticInnovation, type LinearLatent, projectOn, rowProjector } from './closed-form.js';
 import { LinearSources } from './linear-sources.js';
 import { minus, pinvSym, rankSym } from './linalg.js';
 import { subspaceMetrics, type SubspaceMetrics } from './subspace.js';
@@ -35,8 +35,7 @@ export interface LatentMetrics extends SubspaceMetrics {
 
 /** R²(T | Z) = tr(Σ_TZ Σ_Z⁺ Σ_ZT) / tr Σ_T for source maps T, Z. */
 export function populationR2(T: Matrix, Z: Matrix): number {
-  const Stz = T.mmul(Z.transpose());
-  const explained = Stz.mmul(pinvSym(Z.mmul(Z.transpose()))).mmul(Stz.transpose()).trace();
+  const explained = T.mmul(rowProjector(Z)).mmul(T.transpose()).trace();
   const total = T.mmul(T.transpose()).trace();
   return total > 0 ? Math.min(Math.max(explained / total, 0), 1) : 0;
 }
