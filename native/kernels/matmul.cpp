@@ -18,6 +18,7 @@
 #include <lamkit/kernels.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +45,7 @@ const GemmConfig kScalar = {"scalar", lam_f32_gemm_ukernel_4x16__scalar, 4, 16, 
 const GemmConfig kWasm = {"wasm-simd128", lam_f32_gemm_ukernel_4x16__wasmsimd, 4, 16, 128, 256,
                           2048};
 #endif
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 // Zen/Haswell class caches: A block 168×256×4 = 168 KiB (L2 512 KiB), B sliver 16 KiB (L1).
 const GemmConfig kAvx2 = {"avx2", lam_f32_gemm_ukernel_6x16__avx2, 6, 16, 168, 256, 4080};
 #endif
@@ -56,7 +57,7 @@ const GemmConfig kAvx512 = {"avx512", lam_f32_gemm_ukernel_14x32__avx512, 14, 32
 int detect_isa() {
 #if defined(__wasm_simd128__)
   return ISA_WASM;
-#elif defined(__x86_64__) || defined(__i386__)
+#elif defined(__x86_64__)
   __builtin_cpu_init();
 #if defined(__x86_64__)
   if (__builtin_cpu_supports("avx512f")) return ISA_AVX512;
@@ -75,21 +76,33 @@ int best_isa() {
 
 std::atomic<int> g_forced{-1};
 
+// Blocking override for tuning runs: LAMKIT_GEMM_BLOCKS="mc,kc,nc" (rounded to the tile).
+GemmConfig tuned(GemmConfig c) {
+  const char* e = getenv("LAMKIT_GEMM_BLOCKS");
+  long mc = 0, kc = 0, nc = 0;
+  if (e && sscanf(e, "%ld,%ld,%ld", &mc, &kc, &nc) == 3 && mc > 0 && kc > 0 && nc > 0) {
+    c.mc = (mc + c.mr - 1) / c.mr * c.mr;
+    c.kc = kc;
+    c.nc = (nc + c.nr - 1) / c.nr * c.nr;
+  }
+  return c;
+}
+
 const GemmConfig& config() {
   int isa = best_isa();
   int f = g_forced.load(std::memory_order_relaxed);
   if (f >= 0 && f < isa) isa = f;
   switch (isa) {
 #if defined(__x86_64__)
-    case ISA_AVX512: return kAvx512;
+    case ISA_AVX512: { static const GemmConfig c = tuned(kAvx512); return c; }
 #endif
-#if defined(__x86_64__) || defined(__i386__)
-    case ISA_AVX2: return kAvx2;
+#if defined(__x86_64__)
+    case ISA_AVX2: { static const GemmConfig c = tuned(kAvx2); return c; }
 #endif
 #if defined(__wasm_simd128__)
     case ISA_WASM: return kWasm;
 #endif
-    default: return kScalar;
+    default: { static const GemmConfig c = tuned(kScalar); return c; }
   }
 }
 
@@ -112,57 +125,93 @@ struct PackBuffer {
 thread_local PackBuffer t_pack_a, t_pack_b;
 
 // Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row slivers: sliver s holds kc steps of MR values,
-// rows past mc are zero so edge tiles need no special micro-kernel.
-void pack_a(int ta, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
-            int mr, float* dst) {
-  for (int64_t is = 0; is < mc; is += mr) {
-    const int64_t rows = std::min<int64_t>(mr, mc - is);
+// rows past mc are zero so edge tiles need no special micro-kernel. MR is a template argument
+// so the inner loops unroll into straight-line copies.
+template <int MR>
+void pack_a_t(int ta, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc,
+              int64_t kc, float* dst) {
+  for (int64_t is = 0; is < mc; is += MR) {
+    const int64_t rows = std::min<int64_t>(MR, mc - is);
     float* d = dst + is * kc;
     if (!ta) {
-      // A row-major M×K: element (i,k) at A[i·lda + k]; read rows contiguously.
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* src = A + (i0 + is + r) * lda + p0;
-        for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = src[k];
+      // A row-major M×K: MR row streams read in step, packed output written sequentially.
+      const float* src[MR];
+      for (int r = 0; r < MR; ++r) src[r] = A + (i0 + is + std::min<int64_t>(r, rows - 1)) * lda + p0;
+      if (rows == MR) {
+        for (int64_t k = 0; k < kc; ++k)
+          for (int r = 0; r < MR; ++r) d[k * MR + r] = src[r][k];
+      } else {
+        for (int64_t k = 0; k < kc; ++k)
+          for (int r = 0; r < MR; ++r) d[k * MR + r] = r < rows ? src[r][k] : 0.0f;
       }
-      for (int64_t r = rows; r < mr; ++r)
-        for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = 0.0f;
     } else {
       // A stored K×M: element (i,k) at A[k·lda + i]; each k contributes a contiguous run.
       for (int64_t k = 0; k < kc; ++k) {
         const float* src = A + (p0 + k) * lda + i0 + is;
-        float* dk = d + k * mr;
-        int64_t r = 0;
-        for (; r < rows; ++r) dk[r] = src[r];
-        for (; r < mr; ++r) dk[r] = 0.0f;
+        float* dk = d + k * MR;
+        if (rows == MR) {
+          for (int r = 0; r < MR; ++r) dk[r] = src[r];
+        } else {
+          for (int r = 0; r < MR; ++r) dk[r] = r < rows ? src[r] : 0.0f;
+        }
       }
     }
   }
 }
 
 // Packs op(B)[p0:p0+kc, j0:j0+nc] into NR-column slivers (kc steps of NR values, zero-padded).
+template <int NR>
+void pack_b_t(int tb, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc,
+              int64_t nc, float* dst) {
+  if (!tb) {
+    // B row-major K×N: walk B row by row (sequential reads, few TLB pages live) and scatter
+    // each row's NR-wide pieces to their slivers.
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = B + (p0 + k) * ldb + j0;
+      for (int64_t js = 0; js < nc; js += NR) {
+        float* dk = dst + js * kc + k * NR;
+        const int64_t cols = std::min<int64_t>(NR, nc - js);
+        if (cols == NR) {
+          for (int c = 0; c < NR; ++c) dk[c] = src[js + c];
+        } else {
+          for (int c = 0; c < NR; ++c) dk[c] = c < cols ? src[js + c] : 0.0f;
+        }
+      }
+    }
+    return;
+  }
+  // B stored N×K: element (k,j) at B[j·ldb + k]; NR column streams read in step.
+  for (int64_t js = 0; js < nc; js += NR) {
+    const int64_t cols = std::min<int64_t>(NR, nc - js);
+    float* d = dst + js * kc;
+    const float* src[NR];
+    for (int c = 0; c < NR; ++c) src[c] = B + (j0 + js + std::min<int64_t>(c, cols - 1)) * ldb + p0;
+    if (cols == NR) {
+      for (int64_t k = 0; k < kc; ++k)
+        for (int c = 0; c < NR; ++c) d[k * NR + c] = src[c][k];
+    } else {
+      for (int64_t k = 0; k < kc; ++k)
+        for (int c = 0; c < NR; ++c) d[k * NR + c] = c < cols ? src[c][k] : 0.0f;
+    }
+  }
+}
+
+void pack_a(int ta, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
+            int mr, float* dst) {
+  switch (mr) {
+    case 4: pack_a_t<4>(ta, A, lda, i0, p0, mc, kc, dst); break;
+    case 6: pack_a_t<6>(ta, A, lda, i0, p0, mc, kc, dst); break;
+    case 14: pack_a_t<14>(ta, A, lda, i0, p0, mc, kc, dst); break;
+    default: abort();
+  }
+}
+
 void pack_b(int tb, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
             int nr, float* dst) {
-  for (int64_t js = 0; js < nc; js += nr) {
-    const int64_t cols = std::min<int64_t>(nr, nc - js);
-    float* d = dst + js * kc;
-    if (!tb) {
-      // B row-major K×N: each k row gives NR contiguous floats.
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = B + (p0 + k) * ldb + j0 + js;
-        float* dk = d + k * nr;
-        int64_t c = 0;
-        for (; c < cols; ++c) dk[c] = src[c];
-        for (; c < nr; ++c) dk[c] = 0.0f;
-      }
-    } else {
-      // B stored N×K: element (k,j) at B[j·ldb + k]; read each column's k-run contiguously.
-      for (int64_t c = 0; c < cols; ++c) {
-        const float* src = B + (j0 + js + c) * ldb + p0;
-        for (int64_t k = 0; k < kc; ++k) d[k * nr + c] = src[k];
-      }
-      for (int64_t c = cols; c < nr; ++c)
-        for (int64_t k = 0; k < kc; ++k) d[k * nr + c] = 0.0f;
-    }
+  switch (nr) {
+    case 16: pack_b_t<16>(tb, B, ldb, p0, j0, kc, nc, dst); break;
+    case 32: pack_b_t<32>(tb, B, ldb, p0, j0, kc, nc, dst); break;
+    default: abort();
   }
 }
 

@@ -88,7 +88,10 @@ class Pool {
   void ensure_started() {
     if ((int)workers_.size() == size_ - 1) return;
     stop_flag_ = false;
-    for (int i = 1; i < size_; ++i) workers_.emplace_back([this, i] { loop(i); });
+    // The generation is captured here, before the caller publishes its job: a worker that read
+    // it at its own start could miss that job and sleep forever.
+    const uint64_t g0 = generation_.load(std::memory_order_acquire);
+    for (int i = 1; i < size_; ++i) workers_.emplace_back([this, i, g0] { loop(i, g0); });
   }
 
   void stop() {
@@ -103,9 +106,8 @@ class Pool {
     stop_flag_ = false;
   }
 
-  void loop(int id) {
+  void loop(int id, uint64_t seen) {
     t_in_worker = true;
-    uint64_t seen = generation_.load(std::memory_order_acquire);
     for (;;) {
       // Spin a little before sleeping: back-to-back kernels in a step arrive quickly.
       uint64_t g = seen;
