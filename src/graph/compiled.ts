@@ -43,6 +43,8 @@ export interface ModelState {
 
 export class CompiledModel {
   private disposed = false;
+  /** Better backends that compile() skipped, with the reason (set by compile()). */
+  skipped: { name: string; reason: string }[] = [];
   private readonly byName = new Map<string, Slot>();
 
   /** Writes the plan's initial values (params, consts, state) into the runner's arena. */

@@ -1,29 +1,32 @@
 /**
- * Adapters from a planned tape to a StepRunner on each backend, and `compile()`.
- * The reference runner is the TypeScript tape interpreter (src/backends/reference/executor.ts);
- * every other backend goes through the backend registry's compile(program).
+ * From a plan to a CompiledModel on a backend: `backend.compile(program)` gives an Executable
+ * (src/backends/types.ts) that runs whole steps; the engine wraps it as a StepRunner.
  */
-import { ReferencePlan } from '../backends/reference/executor.js';
+import { ReferenceBackend } from '../backends/reference-backend.js';
+import type { Backend, Executable } from '../backends/types.js';
 import { CompiledModel, type StepRunner } from './compiled.js';
-import type { Plan, TapeProgram } from './plan.js';
+import type { Plan } from './plan.js';
 
-/** Runs a tape with the TypeScript reference interpreter. */
-export function referenceRunner(p: TapeProgram): StepRunner {
-  const rp = new ReferencePlan(p.tape, p.arenaFloats, p.feedFloatsPerStep, p.outFloatsPerStep);
+/** Wraps a backend Executable as the engine's StepRunner. */
+export function runnerOf(backend: string, exe: Executable): StepRunner {
   return {
-    backend: 'reference',
-    run(feeds, steps) {
-      const out = new Float32Array(steps * p.outFloatsPerStep);
-      rp.run(feeds, p.feedFloatsPerStep, out, p.outFloatsPerStep, steps);
-      return out;
-    },
-    readArena: (offset, n) => rp.arena.slice(offset, offset + n),
-    writeArena: (offset, data) => rp.arena.set(data, offset),
-    dispose() {},
+    backend,
+    run: (feeds, steps) => exe.run(feeds, { steps }),
+    readArena: (offset, n) => exe.readArena(offset, n),
+    writeArena: (offset, data) => exe.writeArena(offset, data),
+    dispose: () => exe.dispose(),
   };
 }
 
-/** Compiles a plan on the reference backend. */
+/** Compiles a plan on a backend instance (throws naming an unsupported op). */
+export function compileOn(plan: Plan, backend: Backend): CompiledModel {
+  const ops = new Set(plan.ops.map((o) => o.op).filter((o) => !/^[A-Z_]+$/.test(o)));
+  const missing = [...ops].filter((op) => !backend.supports(op));
+  if (missing.length) throw new RangeError(`backend ${backend.name} does not support op(s) ${missing.join(', ')} used by this plan`);
+  return new CompiledModel(plan, runnerOf(backend.name, backend.compile(plan.program)));
+}
+
+/** Compiles a plan on the TypeScript reference backend (always available). */
 export function compileReference(plan: Plan): CompiledModel {
-  return new CompiledModel(plan, referenceRunner(plan.program));
+  return compileOn(plan, new ReferenceBackend());
 }

@@ -1,0 +1,102 @@
+/**
+ * Trainer: runs a compiled training step in chunks of many steps per backend call (feeds for the
+ * whole chunk in one buffer), and reports progress through events.
+ *
+ * Between chunks it yields to the event loop, so `stop()` (e.g. from a SIGINT handler) takes
+ * effect after the current chunk and `train()` resolves with what was done.
+ */
+import type { CompiledModel } from '../graph/compiled.js';
+import type { BatchSource } from './batches.js';
+
+export interface StepEvent {
+  kind: 'step';
+  /** 1-based step number (over the whole training). */
+  step: number;
+  totalSteps: number;
+  loss: number;
+  /** Throughput so far (steps / wall second, data generation included). */
+  stepsPerSec: number;
+  /** Estimated seconds left. */
+  etaSec: number;
+  elapsedSec: number;
+}
+
+export interface TrainResult {
+  steps: number;
+  /** Loss of every step run. */
+  losses: Float32Array;
+  seconds: number;
+  /** Seconds inside backend run() calls only. */
+  computeSeconds: number;
+  stopped: boolean;
+}
+
+export interface TrainOptions {
+  steps: number;
+  /** Steps per backend call (default 50). */
+  chunk?: number;
+  /** Called for every step, in order, after the chunk holding it ran. */
+  onStep?: (e: StepEvent) => void;
+}
+
+export class Trainer {
+  private stopRequested = false;
+
+  constructor(
+    readonly model: CompiledModel,
+    readonly source: BatchSource,
+  ) {
+    const names = new Set(source.feeds);
+    for (const f of model.plan.feeds)
+      if (!names.has(f.name)) throw new RangeError(`Trainer: the batch source does not provide feed '${f.name}' (it provides ${source.feeds.join(', ')})`);
+    if (!model.plan.outputs.some((o) => o.name === 'loss')) throw new RangeError("Trainer: the model has no 'loss' output (build it with addTrainingStep)");
+  }
+
+  /** Stop after the chunk in flight. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  async train(opts: TrainOptions): Promise<TrainResult> {
+    const total = opts.steps;
+    if (!Number.isInteger(total) || total < 1) throw new RangeError(`train: steps must be a positive integer, got ${String(total)}`);
+    const chunk = opts.chunk ?? 50;
+    if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`train: chunk must be a positive integer, got ${String(chunk)}`);
+    const m = this.model;
+    const per = m.feedFloatsPerStep;
+    const block = new Float32Array(chunk * per);
+    // Views of each feed for each step of a chunk, made once.
+    const views: Record<string, Float32Array>[] = [];
+    for (let s = 0; s < chunk; s++) {
+      const v: Record<string, Float32Array> = {};
+      for (const f of m.plan.feeds) v[f.name] = block.subarray(s * per + f.offset, s * per + f.offset + f.size);
+      views.push(v);
+    }
+    const lossSlot = m.plan.outputs.find((o) => o.name === 'loss')!;
+    const losses = new Float32Array(total);
+    const t0 = performance.now();
+    let compute = 0;
+    let done = 0;
+    while (done < total && !this.stopRequested) {
+      const n = Math.min(chunk, total - done);
+      for (let s = 0; s < n; s++) this.source.next(views[s]);
+      const feeds = n === chunk ? block : block.subarray(0, n * per);
+      const c0 = performance.now();
+      const out = m.run(feeds, n);
+      compute += performance.now() - c0;
+      const outPer = m.outFloatsPerStep;
+      for (let s = 0; s < n; s++) losses[done + s] = out[s * outPer + lossSlot.offset];
+      const elapsed = (performance.now() - t0) / 1000;
+      const rate = (done + n) / elapsed;
+      if (opts.onStep)
+        for (let s = 0; s < n; s++) {
+          const step = done + s + 1;
+          opts.onStep({ kind: 'step', step, totalSteps: total, loss: losses[step - 1], stepsPerSec: rate, etaSec: (total - step) / rate, elapsedSec: elapsed });
+        }
+      done += n;
+      // Let signal handlers (Ctrl-C → stop()) run between chunks.
+      await new Promise((r) => setImmediate(r));
+    }
+    return { steps: done, losses: losses.slice(0, done), seconds: (performance.now() - t0) / 1000, computeSeconds: compute / 1000, stopped: done < total };
+  }
+}
