@@ -1,0 +1,56 @@
+// mse_loss / mse_grad vs float64: with and without mask, masked rows holding NaN are ignored,
+// `=` / `+=` grads, scale and denominators.
+#include <lamkit/kernels.h>
+
+#include "test_util.h"
+
+int main() {
+  lt::Rng r(lt::seed());
+  const int64_t shapes[][2] = {{1, 1}, {7, 3}, {512, 64}, {1024, 257}};
+  for (int threads : {1, 0}) {
+    lam_set_num_threads(threads);
+    lt::ErrTracker el("mse_loss"), eg("mse_grad");
+    for (auto& s : shapes)
+      for (int masked = 0; masked < 2; ++masked) {
+        const int64_t B = s[0], D = s[1];
+        auto p = lt::randv(r, B * D), t = lt::randv(r, B * D);
+        std::vector<float> m((size_t)B);
+        int64_t labelled = 0;
+        for (int64_t b = 0; b < B; ++b) {
+          m[(size_t)b] = (b % 3 == 1) ? 0.0f : 1.0f;
+          labelled += m[(size_t)b] != 0.0f;
+          if (masked && m[(size_t)b] == 0.0f) p[(size_t)(b * D)] = NAN;  // must be ignored
+        }
+        const float* mp = masked ? m.data() : nullptr;
+        const float denom = masked ? (float)(labelled ? labelled : 1) : (float)B;
+        float loss = NAN;
+        lam_f32_mse_loss(p.data(), t.data(), mp, &loss, B, D, denom);
+        double want = 0;
+        for (int64_t b = 0; b < B; ++b) {
+          if (mp && mp[b] == 0.0f) continue;
+          for (int64_t d = 0; d < D; ++d) {
+            const double e = (double)p[(size_t)(b * D + d)] - t[(size_t)(b * D + d)];
+            want += e * e;
+          }
+        }
+        el.add(loss, want / denom, 1e-6, 1e-5);
+        for (int acc = 0; acc < 2; ++acc) {
+          lt::Guarded g(B * D, r, !acc);
+          const auto g0 = g.copy();
+          lam_f32_mse_grad(p.data(), t.data(), mp, g.data(), B, D, denom, 0.5f, acc);
+          for (int64_t b = 0; b < B; ++b)
+            for (int64_t d = 0; d < D; ++d) {
+              const int64_t i = b * D + d;
+              const double mb = mp ? mp[b] : 1.0;
+              const double v = mb == 0 ? 0.0 : 0.5 * 2.0 * ((double)p[(size_t)i] - t[(size_t)i]) * mb / denom;
+              eg.add(g[i], v + (acc ? g0[(size_t)i] : 0.0), 1e-7, 1e-5);
+            }
+          CHECK(g.guards_ok(), "mse_grad guard");
+        }
+      }
+    el.report(threads == 1 ? "threads 1" : "pool");
+    eg.report(threads == 1 ? "threads 1" : "pool");
+  }
+  printf("mse_test: %d failures\n", lt::failures());
+  return lt::failures() != 0;
+}
