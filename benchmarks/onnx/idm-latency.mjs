@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+/**
+ * IDM inference latency: lamkit native-cpu vs onnxruntime-node on the exported model, same
+ * process, same inputs, same parameters, 2 threads each.
+ *
+ *   npm run build:ts && npm run build:native
+ *   node benchmarks/onnx/idm-latency.mjs [--preset conv64] [--batches 1,64] [--threads 2]
+ *                                        [--samples 30] [--warmup 5] [--json FILE]
+ *
+ * What is timed: one forward pass of the IDM graph (o_t, o_t1) → z.
+ *   lamkit: CompiledModel.run(feedBlock, 1) on native-cpu (the planned tape, no CHECK_FINITE),
+ *           feeds pre-packed (the zero-copy path the trainer uses), output copied out.
+ *   ort:    InferenceSession.run({o_t, o_t1}) on the same exported .onnx (graph optimisation
+ *           'all', intra-op threads = --threads, inter-op 1), input tensors created once.
+ * Both are validated against each other first (|diff| ≤ 1e-4·scale), then timed in alternating
+ * blocks (5 lamkit runs, 5 ort runs, then ort first, …) so slow drifts of a shared machine hit
+ * both alike; the first run of each block is dropped because onnxruntime's intra-op threads keep
+ * spinning for a while after a run and would steal the cores from the next lamkit call (and
+ * vice versa). Reports median and p90 (ms) and the ratio lamkit/ort of medians (< 1 = lamkit
+ * faster). Prints a markdown table, writes JSON.
+ */
+import { execSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dist = join(root, 'dist', 'src');
+if (!existsSync(join(dist, 'onnx', 'export.js'))) {
+  console.error('benchmarks/onnx: dist/ is missing; run `npm run build:ts` first');
+  process.exit(2);
+}
+
+const { values } = parseArgs({
+  options: {
+    preset: { type: 'string', default: 'conv64' },
+    batches: { type: 'string', default: '1,64' },
+    threads: { type: 'string', default: '2' },
+    samples: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '5' },
+    json: { type: 'string', default: join(root, 'benchmarks', 'onnx', 'idm-latency.json') },
+  },
+});
+const threads = Number(values.threads);
+const samples = Math.max(20, Number(values.samples));
+const warmup = Number(values.warmup);
+const batches = values.batches.split(',').map(Number);
+
+const { buildIdmGraph } = await import(join(dist, 'lam', 'presets.js'));
+const { plan } = await import(join(dist, 'graph', 'plan.js'));
+const { compileOn } = await import(join(dist, 'graph', 'runner.js'));
+const { nativeCpuFactory } = await import(join(dist, 'backends', 'native-cpu.js'));
+const { exportGraph } = await import(join(dist, 'onnx', 'export.js'));
+const { Rng } = await import(join(dist, 'data', 'rng.js'));
+const { LAMKIT_VERSION } = await import(join(dist, 'version.js'));
+const ort = await import('onnxruntime-node');
+
+const backend = await nativeCpuFactory.create();
+backend.setThreads(threads);
+const info = backend.info();
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
+  return { median: q(0.5), p90: q(0.9), min: s[0] };
+}
+
+function maxDiff(a, b) {
+  let max = 0;
+  let scale = 1;
+  for (let i = 0; i < a.length; i++) {
+    max = Math.max(max, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return { max, scale };
+}
+
+const env = {
+  commit: (() => {
+    try {
+      return execSync('git rev-parse --short HEAD', { cwd: root }).toString().trim();
+    } catch {
+      return 'unknown';
+    }
+  })(),
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  node: process.version,
+  lamkit: LAMKIT_VERSION,
+  onnxruntimeNode: JSON.parse(readFileSync(join(root, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version,
+  isa: info.isa,
+  threads,
+  date: new Date().toISOString(),
+};
+
+const rows = [];
+for (const B of batches) {
+  const g = buildIdmGraph(values.preset, B);
+  // Seeded random parameters (fan-in scaled) so activations are O(1) and biases non-zero.
+  const rng = new Rng(7);
+  const params = {};
+  for (const [name, v] of g.graph.params) {
+    const fanIn = v.shape.length > 1 ? v.size / v.shape[0] : 4;
+    params[name] = rng.fillNormal(new Float32Array(v.size), 0, 1.5 / Math.sqrt(fanIn));
+  }
+  const p = plan(g.graph, { checkFinite: false });
+  const model = compileOn(p, backend);
+  model.setParams(params);
+  const { bytes } = exportGraph(g.graph, { outputs: { z: g.graph.outputs.get('z') }, params });
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+
+  const frame = g.graph.feeds.get('o_t').size;
+  const oT = rng.fillNormal(new Float32Array(frame));
+  const oT1 = rng.fillNormal(new Float32Array(frame));
+  const block = model.packFeeds({ o_t: oT, o_t1: oT1 }, 1);
+  const dims = [...g.graph.feeds.get('o_t').shape];
+  const feeds = { o_t: new ort.Tensor('float32', oT, dims), o_t1: new ort.Tensor('float32', oT1, dims) };
+
+  // Validate first: both engines compute the same z.
+  const zL = model.output(model.run(block, 1), 'z');
+  const zO = (await session.run(feeds)).z.data;
+  const d = maxDiff(zL, zO);
+  if (!(d.max <= 1e-4 * d.scale)) throw new Error(`batch ${B}: lamkit and onnxruntime disagree: max |diff| ${d.max} (scale ${d.scale})`);
+
+  for (let i = 0; i < warmup; i++) {
+    model.run(block, 1);
+    await session.run(feeds);
+  }
+  const tL = [];
+  const tO = [];
+  const BLOCK = 5;
+  for (let r = 0; tL.length < samples || tO.length < samples; r++) {
+    for (const who of r % 2 === 0 ? ['l', 'o'] : ['o', 'l']) {
+      for (let i = 0; i <= BLOCK; i++) {
+        const t0 = performance.now();
+        if (who === 'l') model.run(block, 1);
+        else await session.run(feeds);
+        const dt = performance.now() - t0;
+        if (i > 0) (who === 'l' ? tL : tO).push(dt);
+      }
+    }
+  }
+  const sL = stats(tL);
+  const sO = stats(tO);
+  const flops = p.ops.reduce((s, o) => s + o.flops, 0);
+  rows.push({
+    preset: values.preset,
+    batch: B,
+    lamkit: sL,
+    ort: sO,
+    ratio: sL.median / sO.median,
+    gflops: { lamkit: flops / sL.median / 1e6, ort: flops / sO.median / 1e6 },
+    maxDiff: d.max,
+    samples,
+  });
+  await session.release();
+  model.dispose?.();
+}
+
+const hdr = `IDM inference latency, ${values.preset}, lamkit native-cpu vs onnxruntime-node ${env.onnxruntimeNode}, ${threads} threads each`;
+console.log(`\n${hdr}`);
+console.log(`commit ${env.commit} · ${env.cpu} (${env.cores} cores) · ISA ${env.isa} · node ${env.node} · ${env.date}\n`);
+console.log('| preset | batch | lamkit median (p90) ms | ort median (p90) ms | lamkit / ort | lamkit GFLOP/s | ort GFLOP/s | max abs diff |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of rows)
+  console.log(
+    `| ${r.preset} | ${r.batch} | ${r.lamkit.median.toFixed(3)} (${r.lamkit.p90.toFixed(3)}) | ${r.ort.median.toFixed(3)} (${r.ort.p90.toFixed(3)}) | ${r.ratio.toFixed(2)}× | ${r.gflops.lamkit.toFixed(1)} | ${r.gflops.ort.toFixed(1)} | ${r.maxDiff.toExponential(1)} |`,
+  );
+writeFileSync(values.json, JSON.stringify({ env, rows }, null, 2));
+console.log(`\nwrote ${values.json}`);
