@@ -65,7 +65,7 @@ export function defaultGridworldConfig(preset: 'grid32' | 'conv64' = 'grid32'): 
     height: small ? 32 : 64,
     width: small ? 32 : 64,
     sprite: small ? 4 : 6,
-    step: small ? 2 : 4,
+    step: small ? 4 : 6,
     actionMode: 'discrete',
     walls: false,
     strength: 0.5,

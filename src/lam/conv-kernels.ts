@@ -13,11 +13,26 @@
  * Tested through the finite-difference checks of test/gridworld/conv-eager.test.ts.
  */
 
+/**
+ * An optional faster GEMM (e.g. the native kernel, conv-native-gemm.ts): C (=|+=) op(A)·op(B)
+ * with A [M,K] or [K,M] (ta), B [K,N] or [N,K] (tb). Returns false to decline (small sizes).
+ */
+export type GemmProvider = (ta: boolean, tb: boolean, M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array, acc: boolean) => boolean;
+
+let provider: GemmProvider | null = null;
+
+/** Installs (or with null removes) the GEMM provider used before the TypeScript loops. */
+export function setGemmProvider(p: GemmProvider | null): void {
+  provider = p;
+}
+
 export function gemmNN(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array, acc: boolean): void {
+  if (provider?.(false, false, M, N, K, A, B, C, acc)) return;
   gemmRank4(M, N, K, A, K, 1, B, C, acc);
 }
 
 export function gemmTN(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array, acc: boolean): void {
+  if (provider?.(true, false, M, N, K, A, B, C, acc)) return;
   gemmRank4(M, N, K, A, 1, M, B, C, acc);
 }
 
@@ -47,6 +62,7 @@ function gemmRank4(M: number, N: number, K: number, A: Float32Array, ars: number
 }
 
 export function gemmNT(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array, acc: boolean): void {
+  if (provider?.(false, true, M, N, K, A, B, C, acc)) return;
   // 2×2 blocks of C: each loaded A/B element feeds two multiply-adds.
   const M2 = M - (M % 2), N2 = N - (N % 2);
   for (let i = 0; i < M2; i += 2) {

@@ -10,8 +10,8 @@
  * ξ and x are standardised per dimension so every exogenous component weighs the same.
  */
 import { Matrix } from 'ml-matrix';
-import { Residualiser, lstsq, probeLatent, sExo } from '../analysis/probes.js';
-import { center, colMeans } from '../analysis/linalg.js';
+import { probeLatent, sExo } from '../analysis/probes.js';
+import { center, colMeans, crossCov, pinvSym } from '../analysis/linalg.js';
 import { Gridworld, GRID_ACTIONS, type GridworldBatch } from '../data/gridworld.js';
 import { Rng } from '../data/rng.js';
 import { Tape } from './conv-eager.js';
@@ -132,7 +132,15 @@ export function probeConvLam(model: ConvLam, vq: VqCodebook | null, world: Gridw
   };
 }
 
-/** Held-out accuracy of a linear (least-squares one-hot) action classifier on z̃ and on raw z. */
+/** Least squares of centred Y on centred X (pseudo-inverse, as in src/analysis/probes.ts). */
+function lstsq(Xc: Matrix, Yc: Matrix): Matrix {
+  return pinvSym(crossCov(Xc, Xc)).mmul(crossCov(Xc, Yc));
+}
+
+/**
+ * Held-out accuracy of a linear (least-squares one-hot) action classifier on z̃ and on raw z.
+ * Same split and residualisation as probeLatent: the first half fits L̂ and the probe.
+ */
 function actionAccuracy(z: number[], emb: number[], k: number, embDim: number, labels: number[], A: number): { residualised: number; raw: number } {
   const n = labels.length, nTr = Math.floor(n / 2);
   const Z = new Matrix(n, k), O = new Matrix(n, embDim), Y = new Matrix(n, A);
@@ -143,8 +151,9 @@ function actionAccuracy(z: number[], emb: number[], k: number, embDim: number, l
   }
   const tr = (M: Matrix) => M.subMatrix(0, nTr - 1, 0, M.columns - 1);
   const te = (M: Matrix) => M.subMatrix(nTr, n - 1, 0, M.columns - 1);
-  const res = new Residualiser(tr(Z), tr(O));
-  const Zt = res.apply(Z, O);
+  const om = colMeans(tr(O)), zm = colMeans(tr(Z));
+  const L = lstsq(center(tr(O), om), center(tr(Z), zm));
+  const Zt = center(Z, zm).sub(center(O, om).mmul(L));
   const score = (X: Matrix) => {
     const xm = colMeans(tr(X)), ym = colMeans(tr(Y));
     const H = lstsq(center(tr(X), xm), center(tr(Y), ym));

@@ -163,6 +163,17 @@ export class VqCodebook {
     return m;
   }
 
+  /** Restores a saved codebook [K, D] (e.g. from a run directory) for inference and probes. */
+  load(codebook: ArrayLike<number>): void {
+    if (codebook.length !== this.K * this.D) throw new RangeError(`vq.load: codebook has ${codebook.length} values, expected K·D = ${this.K}·${this.D}`);
+    this.codebook.set(codebook);
+    for (let k = 0; k < this.K; k++) {
+      this.emaCount[k] = 1;
+      for (let d = 0; d < this.D; d++) this.emaSum[k * this.D + d] = this.codebook[k * this.D + d];
+    }
+    this.initialised = true;
+  }
+
   /** Codes start on random encoder outputs of the first batch (a data-dependent init). */
   private initFrom(z: Float32Array, N: number): void {
     const { K, D } = this;

@@ -1,0 +1,79 @@
+/**
+ * `lamkit sweep [--suite findings] [--quick] [--out DIR]` — the nonlinear findings of SCIENCE.md
+ * §6 measured on the gridworld: distractor strength × objective × bottleneck, ≥ 3 seeds each,
+ * probed on held-out data (conv-probes.ts → src/analysis/probes.ts), written as a report (HTML
+ * with Vega-Lite plots, via src/report) whose results.json holds every run and the checks.
+ *
+ * Suite `findings`:
+ *   leakage   recon, continuous, every strength          (R²(ξ|z̃), S_exo up; action quality down)
+ *   remedies  oracle, latent-ema, sup:λ:0.05, cross at the strongest setting
+ *   vq        recon with vq:<codes> at every strength      (codebook usage / perplexity)
+ *   collapse  latent-nosg at the strongest setting         (embedding variance → 0)
+ * conv64 runs are added only when a GPU backend is present (`--preset conv64` forces them).
+ */
+import { parseFlags, numberFlag, UsageError } from './usage.js';
+import { useNativeGemm } from '../lam/conv-native-gemm.js';
+import { parseConvObjective } from '../lam/conv-objectives.js';
+import { runSweep, sweepReport, type SweepOptions } from '../lam/conv-sweep.js';
+
+const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [options]
+  --suite findings     the paper's findings on the gridworld (the only suite)
+  --quick              a few minutes on a 2-core CPU: strengths 0, 0.5, 1; fewer steps and probes
+  --out DIR            report directory (default lamkit-sweep/)
+  --seeds N            seeds per configuration (≥ 3; default 3)
+  --steps N            training steps per run (default 1500, --quick 400)
+  --strengths a,b,…    distractor strengths in [0, 1] (default 0,0.25,0.5,0.75,1; --quick 0,0.5,1)
+  --codes K            VQ codebook size (default 16)
+  --sup-lambda λ       weight of the action-supervision remedy (default 20; p = 0.05)
+  --preset grid32      (conv64 runs are added when a GPU backend is present)
+  --no-native          keep the eager GEMMs in TypeScript (default: native kernel when built)`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseFlags('sweep', argv, {
+    suite: { type: 'string' },
+    quick: { type: 'boolean' },
+    out: { type: 'string' },
+    seeds: { type: 'string' },
+    steps: { type: 'string' },
+    strengths: { type: 'string' },
+    codes: { type: 'string' },
+    'sup-lambda': { type: 'string' },
+    preset: { type: 'string' },
+    'no-native': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const suite = values.suite ?? 'findings';
+  if (suite !== 'findings') throw new UsageError(`--suite: unknown suite '${suite}'; expected findings`);
+  const preset = values.preset ?? 'grid32';
+  if (preset !== 'grid32' && preset !== 'conv64') throw new UsageError(`--preset: expected grid32 or conv64, got '${preset}'`);
+  const quick = values.quick === true;
+  const strengths = (values.strengths ?? (quick ? '0,0.5,1' : '0,0.25,0.5,0.75,1')).split(',').map((s) => numberFlag('strengths', s, 0, { min: 0, max: 1 }));
+  if (strengths.length < 2) throw new UsageError(`--strengths: expected at least two strengths in [0, 1], got '${values.strengths}'`);
+  const codes = numberFlag('codes', values.codes, 16, { min: 2, integer: true });
+  const opts: SweepOptions = {
+    preset,
+    quick,
+    seeds: numberFlag('seeds', values.seeds, 3, { min: 3, integer: true }),
+    steps: numberFlag('steps', values.steps, quick ? 400 : 1500, { min: 1, integer: true }),
+    strengths: [...new Set(strengths)].sort((a, b) => a - b),
+    codes,
+    supLambda: numberFlag('sup-lambda', values['sup-lambda'], 20, { min: 0 }),
+    onProgress: (line) => console.log(line),
+  };
+  parseConvObjective(`sup:${opts.supLambda}:0.05`);
+  if (!values['no-native']) {
+    const n = useNativeGemm();
+    console.log(n.ok ? `eager conv LAM: native GEMM (${n.isa})` : `eager conv LAM: TypeScript GEMM (${n.reason})`);
+  }
+  const out = values.out ?? 'lamkit-sweep';
+  const t0 = Date.now();
+  const res = await runSweep(opts);
+  const files = await sweepReport(out, res, opts, (Date.now() - t0) / 1000);
+  for (const c of res.checks) console.log(`${c.pass ? 'PASS' : 'FAIL'}  ${c.claim}: ${c.detail}`);
+  console.log(`wrote ${files.map((f) => `${out}/${f}`).join(', ')} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  return 0;
+}

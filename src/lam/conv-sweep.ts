@@ -1,0 +1,314 @@
+/**
+ * The nonlinear findings sweep behind `lamkit sweep` (src/cli/sweep.ts) and the section that
+ * `lamkit demo` appends: trains every configuration for every seed, probes it on held-out data,
+ * aggregates mean ± std over seeds, evaluates the claims of SCIENCE.md §6 as pass/fail checks
+ * with margins against the seed-to-seed spread, and builds the report section (Vega-Lite plots
+ * with error bars, a table, and all runs in results.json).
+ */
+import type { ReportSection, Report } from '../report/report.js';
+import { writeReport } from '../report/report.js';
+import type { VegaLiteSpec } from '../report/vega.js';
+import { convObjectiveLabel, parseConvObjective } from './conv-objectives.js';
+import { probeConvLam } from './conv-probes.js';
+import { trainConvLam, type Bottleneck } from './conv-trainer.js';
+
+export interface SweepOptions {
+  preset: 'grid32' | 'conv64';
+  quick: boolean;
+  seeds: number;
+  steps: number;
+  strengths: number[];
+  codes: number;
+  supLambda: number;
+  /** Probe sizes (default: 1200/600 quick, 3000/1500 full). */
+  probeN?: number;
+  probePairs?: number;
+  /** Restrict the groups (tests use a subset). */
+  groups?: SweepGroup[];
+  onProgress?: (line: string) => void;
+}
+
+export type SweepGroup = 'leakage' | 'remedies' | 'vq' | 'collapse';
+
+const METRICS = ['r2Action', 'accAction', 'r2Xi', 'r2X', 'sExo', 'r2ActionRaw', 'accActionRaw', 'r2XiRaw', 'finalLoss', 'usage', 'perplexity', 'embedVar', 'msPerStep', 'renderMsPerStep'] as const;
+type Metric = (typeof METRICS)[number];
+
+export interface SweepRun {
+  group: SweepGroup;
+  preset: string;
+  objective: string;
+  bottleneck: string;
+  /** "objective / bottleneck": the series name in plots. */
+  config: string;
+  strength: number;
+  seed: number;
+  r2Action: number;
+  accAction: number;
+  r2Xi: number;
+  r2X: number;
+  sExo: number;
+  r2ActionRaw: number;
+  accActionRaw: number;
+  r2XiRaw: number;
+  chance: number;
+  finalLoss: number;
+  usage?: number;
+  perplexity?: number;
+  embedVar?: number;
+  msPerStep: number;
+  renderMsPerStep: number;
+  curve: { step: number; loss: number; usage?: number; perplexity?: number; embedVar?: number }[];
+}
+
+export interface SweepSummary {
+  group: SweepGroup;
+  config: string;
+  objective: string;
+  bottleneck: string;
+  strength: number;
+  n: number;
+  mean: Partial<Record<Metric, number>>;
+  std: Partial<Record<Metric, number>>;
+}
+
+export interface SweepCheck {
+  claim: string;
+  pass: boolean;
+  detail: string;
+}
+
+export interface SweepResult {
+  runs: SweepRun[];
+  summary: SweepSummary[];
+  checks: SweepCheck[];
+}
+
+interface Config {
+  group: SweepGroup;
+  objective: string;
+  bottleneck: Bottleneck;
+  strength: number;
+}
+
+/** The configurations of the findings suite. */
+export function findingsConfigs(o: SweepOptions): Config[] {
+  const groups = new Set(o.groups ?? ['leakage', 'remedies', 'vq', 'collapse']);
+  const smax = Math.max(...o.strengths);
+  const cont: Bottleneck = { kind: 'continuous' };
+  const out: Config[] = [];
+  if (groups.has('leakage')) for (const s of o.strengths) out.push({ group: 'leakage', objective: 'recon', bottleneck: cont, strength: s });
+  if (groups.has('remedies'))
+    for (const obj of ['oracle', 'latent-ema', `sup:${o.supLambda}:0.05`, 'cross']) out.push({ group: 'remedies', objective: obj, bottleneck: cont, strength: smax });
+  if (groups.has('vq')) for (const s of o.strengths) out.push({ group: 'vq', objective: 'recon', bottleneck: { kind: 'vq', codes: o.codes }, strength: s });
+  if (groups.has('collapse')) out.push({ group: 'collapse', objective: 'latent-nosg', bottleneck: cont, strength: smax });
+  return out;
+}
+
+function bnLabel(b: Bottleneck): string {
+  return b.kind === 'vq' ? `vq:${b.codes}` : 'continuous';
+}
+
+/** Trains and probes every configuration × seed. */
+export async function runSweep(o: SweepOptions): Promise<SweepResult> {
+  const configs = findingsConfigs(o);
+  const runs: SweepRun[] = [];
+  const total = configs.length * o.seeds;
+  let i = 0;
+  for (const c of configs)
+    for (let seed = 0; seed < o.seeds; seed++) {
+      i++;
+      const objective = parseConvObjective(c.objective);
+      const t0 = Date.now();
+      const r = trainConvLam({ preset: o.preset, objective, bottleneck: c.bottleneck, steps: o.steps, seed: 1000 + seed, world: { strength: c.strength }, logEvery: Math.max(1, Math.floor(o.steps / 25)) });
+      const p = probeConvLam(r.model, r.vq, r.world, { n: o.probeN ?? (o.quick ? 1200 : 3000), pairs: o.probePairs ?? (o.quick ? 600 : 1500), projDims: 32, seed: 50 + seed });
+      const last = r.log[r.log.length - 1];
+      const run: SweepRun = {
+        group: c.group,
+        preset: o.preset,
+        objective: convObjectiveLabel(objective),
+        bottleneck: bnLabel(c.bottleneck),
+        config: `${convObjectiveLabel(objective)} / ${bnLabel(c.bottleneck)}`,
+        strength: c.strength,
+        seed,
+        r2Action: p.r2Action,
+        accAction: p.accAction,
+        r2Xi: p.r2Xi,
+        r2X: p.r2X,
+        sExo: p.sExo,
+        r2ActionRaw: p.r2ActionRaw,
+        accActionRaw: p.accActionRaw,
+        r2XiRaw: p.r2XiRaw,
+        chance: p.chance,
+        finalLoss: last.loss,
+        usage: last.usage,
+        perplexity: last.perplexity,
+        embedVar: last.embedVar,
+        msPerStep: r.msPerStep,
+        renderMsPerStep: r.renderMsPerStep,
+        curve: r.log.map((e) => ({ step: e.step, loss: e.loss, usage: e.usage, perplexity: e.perplexity, embedVar: e.embedVar })),
+      };
+      runs.push(run);
+      o.onProgress?.(
+        `[${i}/${total}] ${run.config} S=${c.strength} seed ${seed}: acc(a|z̃) ${p.accAction.toFixed(3)} R²(a|z̃) ${p.r2Action.toFixed(3)} R²(ξ|z̃) ${p.r2Xi.toFixed(3)} S_exo ${p.sExo.toFixed(3)} loss ${last.loss.toFixed(3)}` +
+          (last.usage !== undefined ? ` usage ${(100 * last.usage).toFixed(0)}%` : '') +
+          ` (${((Date.now() - t0) / 1000).toFixed(0)} s, ${r.msPerStep.toFixed(0)} ms/step, render ${r.renderMsPerStep.toFixed(1)} ms/step)`,
+      );
+      await new Promise((res) => setImmediate(res));
+    }
+  const summary = summarise(runs);
+  return { runs, summary, checks: evaluateChecks(summary, o) };
+}
+
+/** Mean and sample std over seeds per (group, config, strength). */
+export function summarise(runs: SweepRun[]): SweepSummary[] {
+  const keyOf = (r: SweepRun) => `${r.group}|${r.config}|${r.strength}`;
+  const groups = new Map<string, SweepRun[]>();
+  for (const r of runs) groups.set(keyOf(r), [...(groups.get(keyOf(r)) ?? []), r]);
+  const out: SweepSummary[] = [];
+  for (const rs of groups.values()) {
+    const mean: Partial<Record<Metric, number>> = {}, std: Partial<Record<Metric, number>> = {};
+    for (const m of METRICS) {
+      const v = rs.map((r) => r[m]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+      if (!v.length) continue;
+      const mu = v.reduce((a, b) => a + b, 0) / v.length;
+      mean[m] = mu;
+      std[m] = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mu) ** 2, 0) / (v.length - 1)) : 0;
+    }
+    const r0 = rs[0];
+    out.push({ group: r0.group, config: r0.config, objective: r0.objective, bottleneck: r0.bottleneck, strength: r0.strength, n: rs.length, mean, std });
+  }
+  return out;
+}
+
+/**
+ * The claims of SCIENCE.md §6 as checks. A difference counts only when it exceeds the larger
+ * seed-to-seed std of the two groups compared (the "margin larger than the seed spread").
+ */
+export function evaluateChecks(summary: SweepSummary[], o: Pick<SweepOptions, 'strengths'>): SweepCheck[] {
+  const checks: SweepCheck[] = [];
+  const smin = Math.min(...o.strengths), smax = Math.max(...o.strengths);
+  const find = (group: SweepGroup, objective: string, strength: number) => summary.find((s) => s.group === group && s.objective === objective && s.strength === strength);
+  const cmp = (claim: string, a: SweepSummary | undefined, b: SweepSummary | undefined, m: Metric, dir: 'lower' | 'higher', what: string) => {
+    if (!a || !b || a.mean[m] === undefined || b.mean[m] === undefined) return;
+    const d = (a.mean[m] as number) - (b.mean[m] as number);
+    const spread = Math.max(a.std[m] ?? 0, b.std[m] ?? 0);
+    const pass = dir === 'higher' ? d > spread : -d > spread;
+    checks.push({ claim, pass, detail: `${what}: ${fmt(a, m)} vs ${fmt(b, m)} (difference ${d.toFixed(3)}, seed spread ${spread.toFixed(3)})` });
+  };
+  const lo = find('leakage', 'recon', smin), hi = find('leakage', 'recon', smax);
+  cmp(`recon: R²(ξ|z̃) rises from distractors ${smin} to ${smax}`, hi, lo, 'r2Xi', 'higher', 'R²(ξ|z̃)');
+  cmp(`recon: S_exo rises from distractors ${smin} to ${smax}`, hi, lo, 'sExo', 'higher', 'S_exo');
+  cmp(`recon: action accuracy falls from distractors ${smin} to ${smax}`, hi, lo, 'accAction', 'lower', 'acc(a|z̃)');
+  cmp(`recon: R²(a|z̃) falls from distractors ${smin} to ${smax}`, hi, lo, 'r2Action', 'lower', 'R²(a|z̃)');
+  for (const s of summary.filter((x) => x.group === 'remedies' && x.strength === smax)) {
+    cmp(`${s.objective} lowers R²(ξ|z̃) vs recon at distractors ${smax}`, s, hi, 'r2Xi', 'lower', 'R²(ξ|z̃)');
+    cmp(`${s.objective} lowers S_exo vs recon at distractors ${smax}`, s, hi, 'sExo', 'lower', 'S_exo');
+    cmp(`${s.objective} raises action accuracy vs recon at distractors ${smax}`, s, hi, 'accAction', 'higher', 'acc(a|z̃)');
+  }
+  const nosg = find('collapse', 'latent-nosg', smax), ema = find('remedies', 'latent-ema', smax);
+  if (nosg && ema && nosg.mean.embedVar !== undefined && ema.mean.embedVar !== undefined)
+    checks.push({
+      claim: 'latent FDM without stop-gradient collapses (embedding variance ≪ EMA target)',
+      pass: nosg.mean.embedVar < 0.1 * ema.mean.embedVar,
+      detail: `embedding variance ${nosg.mean.embedVar.toExponential(2)} (no stop-gradient) vs ${ema.mean.embedVar.toExponential(2)} (EMA target)`,
+    });
+  return checks;
+}
+
+function fmt(s: SweepSummary, m: Metric): string {
+  return `${(s.mean[m] as number).toFixed(3)} ± ${(s.std[m] ?? 0).toFixed(3)}`;
+}
+
+function lineWithErrorBars(title: string, values: Record<string, unknown>[], y: string, yTitle: string, x = 'strength', xTitle = 'distractor strength'): VegaLiteSpec {
+  const enc = { x: { field: x, type: 'quantitative', title: xTitle }, color: { field: 'config', type: 'nominal', title: null } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 300,
+    height: 200,
+    data: { values },
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { ...enc, y: { field: y, aggregate: 'mean', type: 'quantitative', title: yTitle } } },
+      { mark: { type: 'errorbar', extent: 'stdev', ticks: true }, encoding: { ...enc, y: { field: y, type: 'quantitative', title: yTitle } } },
+    ],
+  } as unknown as VegaLiteSpec;
+}
+
+function barsWithErrorBars(title: string, values: Record<string, unknown>[], y: string, yTitle: string): VegaLiteSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 220,
+    height: 180,
+    data: { values },
+    layer: [
+      { mark: 'bar', encoding: { x: { field: 'objective', type: 'nominal', title: null, sort: null }, y: { field: y, aggregate: 'mean', type: 'quantitative', title: yTitle }, color: { field: 'objective', type: 'nominal', legend: null } } },
+      { mark: { type: 'errorbar', extent: 'stdev', ticks: true }, encoding: { x: { field: 'objective', type: 'nominal', sort: null }, y: { field: y, type: 'quantitative', title: yTitle } } },
+    ],
+  } as unknown as VegaLiteSpec;
+}
+
+/** The report section of a sweep (plots, summary table, checks; all runs under `data`). */
+export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number): ReportSection {
+  const smax = Math.max(...o.strengths);
+  const rows = res.runs.map(({ curve: _c, ...r }) => r as unknown as Record<string, unknown>);
+  const leak = rows.filter((r) => r.group === 'leakage' || r.group === 'vq');
+  const atMax = rows.filter((r) => (r.group === 'leakage' || r.group === 'remedies') && r.strength === smax);
+  const curves: Record<string, unknown>[] = [];
+  for (const r of res.runs) for (const c of r.curve) curves.push({ config: `${r.config} S=${r.strength}`, group: r.group, seed: r.seed, step: c.step, loss: c.loss, usage: c.usage, perplexity: c.perplexity });
+  const vqRows = rows.filter((r) => r.group === 'vq');
+  const plots = [
+    { id: 'sweep-r2-action', spec: lineWithErrorBars('R²(a | z̃) vs distractor strength', leak, 'r2Action', 'R²(a|z̃)') },
+    { id: 'sweep-acc-action', spec: lineWithErrorBars('action accuracy (linear probe on z̃)', leak, 'accAction', 'accuracy') },
+    { id: 'sweep-r2-xi', spec: lineWithErrorBars('R²(ξ | z̃): future exogenous leakage', leak, 'r2Xi', 'R²(ξ|z̃)') },
+    { id: 'sweep-s-exo', spec: lineWithErrorBars('S_exo: counterfactual exogenous sensitivity', leak, 'sExo', 'S_exo') },
+    { id: 'sweep-remedies-xi', spec: barsWithErrorBars(`remedies at distractors ${smax}: R²(ξ|z̃)`, atMax, 'r2Xi', 'R²(ξ|z̃)') },
+    { id: 'sweep-remedies-sexo', spec: barsWithErrorBars(`remedies at distractors ${smax}: S_exo`, atMax, 'sExo', 'S_exo') },
+    { id: 'sweep-remedies-acc', spec: barsWithErrorBars(`remedies at distractors ${smax}: action accuracy`, atMax, 'accAction', 'acc(a|z̃)') },
+    {
+      id: 'sweep-loss-curves',
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        title: 'training loss (mean over seeds, ± std band)',
+        width: 420,
+        height: 240,
+        data: { values: curves },
+        layer: [
+          { mark: 'line', encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', aggregate: 'mean', type: 'quantitative', scale: { type: 'log' }, title: 'loss' }, color: { field: 'config', type: 'nominal', title: null } } },
+          { mark: { type: 'errorband', extent: 'stdev', opacity: 0.2 }, encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'config', type: 'nominal', title: null } } },
+        ],
+      } as unknown as VegaLiteSpec,
+    },
+  ];
+  if (vqRows.length) {
+    plots.push({ id: 'sweep-codebook-usage', spec: lineWithErrorBars(`VQ codebook usage (${o.codes} codes) vs distractor strength`, vqRows, 'usage', 'fraction of codes used') });
+    plots.push({ id: 'sweep-codebook-perplexity', spec: lineWithErrorBars('VQ codebook perplexity vs distractor strength', vqRows, 'perplexity', 'perplexity') });
+  }
+  const f = (s: SweepSummary, m: Metric) => (s.mean[m] === undefined ? null : `${(s.mean[m] as number).toFixed(3)} ± ${(s.std[m] ?? 0).toFixed(3)}`);
+  const ms = res.runs.reduce((a, r) => a + r.msPerStep, 0) / Math.max(res.runs.length, 1);
+  const rms = res.runs.reduce((a, r) => a + r.renderMsPerStep, 0) / Math.max(res.runs.length, 1);
+  const passed = res.checks.filter((c) => c.pass).length;
+  return {
+    id: 'nonlinear-sweep',
+    title: `Nonlinear LAM on the distracting gridworld (${o.preset}${o.quick ? ', quick' : ''})`,
+    paragraphs: [
+      `Conv U-Net LAM (${o.preset}, PRESETS.md) trained ${o.steps} steps per run, ${o.seeds} seeds per configuration, distractor strengths ${o.strengths.join(', ')}. ` +
+        `Probes on held-out data: z is residualised on an embedding of o_t (a seeded random projection of the frame + the FDM encoder's bottom features), then linear probes; mean ± std over seeds.`,
+      `Remedies at distractors ${smax}: oracle agent-only representation, latent FDM against an EMA target encoder, action supervision (λ = ${o.supLambda}, p = 0.05, averaged over labelled samples), cross-exogenous reconstruction on counterfactual pairs. latent-nosg is the same latent FDM without stop-gradient (it collapses).`,
+      `Checks: ${passed}/${res.checks.length} pass. ` + res.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'} ${c.claim} — ${c.detail}.`).join(' '),
+      `Timing: ${ms.toFixed(1)} ms per training step (forward + backward + Adam) vs ${rms.toFixed(2)} ms rendering one batch (${((100 * rms) / (ms + rms)).toFixed(1)}% of a step); sweep ${seconds.toFixed(0)} s.`,
+    ],
+    table: {
+      columns: ['group', 'objective / bottleneck', 'distractors', 'acc(a|z̃)', 'R²(a|z̃)', 'R²(ξ|z̃)', 'R²(x|z̃)', 'S_exo', 'final loss', 'codebook usage'],
+      rows: res.summary.map((s) => [s.group, s.config, s.strength, f(s, 'accAction'), f(s, 'r2Action'), f(s, 'r2Xi'), f(s, 'r2X'), f(s, 'sExo'), f(s, 'finalLoss'), f(s, 'usage')]),
+    },
+    plots,
+    data: { options: { ...o, onProgress: undefined }, summary: res.summary, checks: res.checks, runs: res.runs },
+  };
+}
+
+/** Writes the sweep report (index.html, plots, results.json) into `dir`. */
+export async function sweepReport(dir: string, res: SweepResult, o: SweepOptions, seconds: number): Promise<string[]> {
+  const report: Report = { title: 'lamkit sweep: exogenous leakage in nonlinear LAMs', meta: { preset: o.preset, seeds: o.seeds, steps: o.steps, seconds: Math.round(seconds) }, sections: [sweepSection(res, o, seconds)] };
+  return writeReport(dir, report);
+}
