@@ -1,0 +1,147 @@
+// lamkit thread pool for WebAssembly — implements native/runtime/thread_pool.h (parallel_run,
+// available_threads, lam_set/get_num_threads) for the wasm build, replacing thread_pool.cpp.
+//
+// Why a separate pool: the sysroot that ships with @yowasp/clang is wasm32-wasip1 (no pthreads,
+// libc++ without std::thread). Threads are instead Web Workers / Node worker_threads created by
+// src/backends/wasm.ts: each instantiates this module on the same shared memory, sets its own
+// stack and TLS, and calls lam_wasm_worker_main(id), which never returns until shutdown.
+//
+// Protocol (one job at a time, like the native pool): the caller (the JS main thread, tid 0)
+// writes the job, bumps `generation` and wakes sleepers with memory.atomic.notify; every worker
+// takes the tids id, id+P, … and decrements `remaining`. The caller spins until remaining = 0
+// (memory.atomic.wait is not allowed on a browser main thread). Workers spin briefly before
+// sleeping because kernels of one step arrive microseconds apart.
+// Without -matomics (baseline / simd variants) everything runs serially on the caller.
+#include <lamkit/kernels.h>
+
+#include "runtime/thread_pool.h"
+#include "wasm_export.h"
+
+namespace lamkit {
+namespace {
+
+#ifdef __wasm_atomics__
+struct PoolState {
+  int32_t generation;  // futex word: bumped once per job (and at shutdown)
+  int32_t remaining;   // workers that have not finished the current job
+  int32_t sleepers;    // workers blocked in memory.atomic.wait32
+  int32_t workers;     // workers started by JS (threads = workers + 1)
+  int32_t threads;     // lam_set_num_threads target, 1..workers+1
+  int32_t stop;
+  parallel_fn fn;
+  void* ctx;
+  int32_t nt;  // tids in the job
+  int32_t np;  // participants (caller + workers with id < np)
+};
+PoolState g_pool = {0, 0, 0, 0, 1, 0, nullptr, nullptr, 1, 1};
+int32_t g_busy = 0;           // caller-side reentrancy guard (one region at a time)
+thread_local bool t_in_region = false;
+
+inline int32_t load(const int32_t* p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+inline void store(int32_t* p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+#endif
+
+}  // namespace
+
+#ifdef __wasm_atomics__
+
+int available_threads() { return t_in_region ? 1 : load(&g_pool.threads); }
+
+void parallel_run(int nthreads, parallel_fn fn, void* ctx) {
+  const int n = nthreads < 1 ? 1 : nthreads;
+  // Serial when nested, when no workers exist, or when another caller holds the pool.
+  if (n <= 1 || t_in_region || load(&g_pool.workers) == 0 ||
+      __atomic_exchange_n(&g_busy, 1, __ATOMIC_ACQUIRE) != 0) {
+    for (int t = 0; t < n; ++t) fn(ctx, t, n);
+    return;
+  }
+  int P = load(&g_pool.threads);
+  if (P > n) P = n;
+  g_pool.fn = fn;
+  g_pool.ctx = ctx;
+  g_pool.nt = n;
+  g_pool.np = P;
+  // Every worker acknowledges every job (participant or not) so none can read a half-written
+  // job descriptor of the next one.
+  store(&g_pool.remaining, load(&g_pool.workers));
+  __atomic_fetch_add(&g_pool.generation, 1, __ATOMIC_SEQ_CST);
+  if (load(&g_pool.sleepers) > 0) __builtin_wasm_memory_atomic_notify(&g_pool.generation, 0x7fffffff);
+  t_in_region = true;
+  for (int t = 0; t < n; t += P) fn(ctx, t, n);
+  t_in_region = false;
+  while (load(&g_pool.remaining) != 0) {
+  }
+  __atomic_store_n(&g_busy, 0, __ATOMIC_RELEASE);
+}
+
+#else
+
+int available_threads() { return 1; }
+void parallel_run(int nthreads, parallel_fn fn, void* ctx) {
+  const int n = nthreads < 1 ? 1 : nthreads;
+  for (int t = 0; t < n; ++t) fn(ctx, t, n);
+}
+
+#endif
+
+}  // namespace lamkit
+
+#ifdef __wasm_atomics__
+
+using lamkit::g_pool;
+
+extern "C" void lam_set_num_threads(int n) {
+  const int max = lamkit::load(&g_pool.workers) + 1;
+  lamkit::store(&g_pool.threads, n <= 0 || n > max ? max : n);
+}
+extern "C" int lam_get_num_threads(void) { return lamkit::load(&g_pool.threads); }
+
+// Called by JS on the main thread before starting `n` workers (ids 1..n).
+LAM_WASM_EXPORT void lam_wasm_pool_init(int32_t n) {
+  lamkit::store(&g_pool.stop, 0);
+  lamkit::store(&g_pool.workers, n);
+  lamkit::store(&g_pool.threads, n + 1);
+}
+
+// Worker thread body: returns only after lam_wasm_pool_shutdown().
+LAM_WASM_EXPORT void lam_wasm_worker_main(int32_t id) {
+  lamkit::t_in_region = true;  // kernels called from a worker never fan out again
+  int32_t seen = 0;            // generation is 0 until the first job; see lam_wasm_pool_init
+  for (;;) {
+    int32_t g = seen;
+    for (int spin = 0; spin < 50000 && g == seen; ++spin) g = lamkit::load(&g_pool.generation);
+    while (g == seen) {
+      __atomic_fetch_add(&g_pool.sleepers, 1, __ATOMIC_SEQ_CST);
+      __builtin_wasm_memory_atomic_wait32(&g_pool.generation, seen, -1);
+      __atomic_fetch_sub(&g_pool.sleepers, 1, __ATOMIC_SEQ_CST);
+      g = lamkit::load(&g_pool.generation);
+    }
+    seen = g;
+    if (lamkit::load(&g_pool.stop)) return;
+    const int np = g_pool.np, nt = g_pool.nt;
+    if (id < np) {
+      for (int t = id; t < nt; t += np) g_pool.fn(g_pool.ctx, t, nt);
+    }
+    __atomic_fetch_sub(&g_pool.remaining, 1, __ATOMIC_SEQ_CST);
+  }
+}
+
+// Wakes every worker with the stop flag set; they return from lam_wasm_worker_main.
+LAM_WASM_EXPORT void lam_wasm_pool_shutdown(void) {
+  lamkit::store(&g_pool.stop, 1);
+  lamkit::store(&g_pool.workers, 0);
+  lamkit::store(&g_pool.threads, 1);
+  __atomic_fetch_add(&g_pool.generation, 1, __ATOMIC_SEQ_CST);
+  __builtin_wasm_memory_atomic_notify(&g_pool.generation, 0x7fffffff);
+}
+
+// Workers started so far (0 in the single-threaded variants).
+LAM_WASM_EXPORT int32_t lam_wasm_pool_workers(void) { return lamkit::load(&g_pool.workers); }
+
+#else
+
+extern "C" void lam_set_num_threads(int) {}
+extern "C" int lam_get_num_threads(void) { return 1; }
+LAM_WASM_EXPORT int32_t lam_wasm_pool_workers(void) { return 0; }
+
+#endif
