@@ -52,6 +52,14 @@ const DESCR_NAMES: Record<string, string> = {
 };
 const BYTES: Record<NpyDtype, number> = { float32: 4, uint8: 1, int32: 4 };
 
+/** A .npy file whose dtype lamkit does not read; `found` is its readable name ('float64'). */
+export class NpyDtypeError extends TypeError {
+  override name = 'NpyDtypeError';
+  constructor(message: string, readonly found: string) {
+    super(message);
+  }
+}
+
 /** The dtype of a typed array, or a TypeError naming `what`. */
 export function dtypeOf(data: NpyData, what = 'data'): NpyDtype {
   if (data instanceof Float32Array) return 'float32';
@@ -136,7 +144,7 @@ export function decodeNpy(bytes: Uint8Array, source = '<buffer>'): NpyArray {
   if (dtype === undefined) {
     const name = DESCR_NAMES[descr.slice(1)] ?? descr;
     const endian = descr[0] === '>' ? ' big-endian' : '';
-    throw new TypeError(`${source}: unsupported dtype${endian} ${name} ('${descr}'); expected float32 ('<f4'), uint8 ('|u1') or int32 ('<i4')`);
+    throw new NpyDtypeError(`${source}: unsupported dtype${endian} ${name} ('${descr}'); expected float32 ('<f4'), uint8 ('|u1') or int32 ('<i4')`, `${endian.trim()} ${name}`.trim());
   }
   if (fortran === 'True') throw new TypeError(`${source}: Fortran-order arrays are not supported; expected C order (np.ascontiguousarray)`);
   const shape = shapeStr

@@ -3,7 +3,7 @@
  * each .npy of the input's dtype and shape, and each symbolic dimension ('batch') the same size
  * across inputs. Every error names the file, the input, the expected and the found dtype/shape.
  */
-import { checkNpy, readNpy, type NpyArray, type NpyDtype } from '../data/npy.js';
+import { NpyDtypeError, checkNpy, readNpy, type NpyArray, type NpyDtype } from '../data/npy.js';
 import type { ModelInfo, TensorInfo } from './model-info.js';
 import { fmtTensorInfo } from './model-info.js';
 import type { OnnxTensor } from './runtime.js';
@@ -42,7 +42,14 @@ export function loadFeeds(info: ModelInfo, specs: readonly InputSpec[], model = 
     const t = byName.get(s.name)!;
     if (!NPY_DTYPES.has(t.dtype)) throw new TypeError(`input '${t.name}' of ${model} has element type ${t.dtype}, which cannot be fed from .npy (float32, int32, uint8)`);
     const where = `${s.path} (input '${t.name}')`;
-    const arr: NpyArray = readNpy(s.path);
+    let arr: NpyArray;
+    try {
+      arr = readNpy(s.path);
+    } catch (e) {
+      // Say what the model wants, not only what the reader supports.
+      if (e instanceof NpyDtypeError) throw new TypeError(`${where}: expected dtype ${t.dtype} [${t.dims.join(',')}], found ${e.found}`);
+      throw e;
+    }
     checkNpy(arr, where, { dtype: t.dtype as NpyDtype, shape: t.dims });
     t.dims.forEach((d, i) => {
       if (typeof d !== 'string' || d === '?') return;

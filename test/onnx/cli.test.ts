@@ -10,8 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as exportCmd } from '../../src/cli/export.js';
 import { run as inferCmd } from '../../src/cli/infer.js';
-import { readNpy, writeNpy } from '../../src/data/npy.js';
-import { buildFdmGraph, buildIdmGraph } from '../../src/lam/presets.js';
+import { encodeNpy, readNpy, writeNpy } from '../../src/data/npy.js';
+import { buildFdmGraph, buildIdmGraph, buildLam } from '../../src/lam/presets.js';
+import { saveCheckpoint } from '../../src/lam/checkpoint.js';
+import { compileReference } from '../../src/graph/runner.js';
+import { plan } from '../../src/graph/plan.js';
 import { describeModel } from '../../src/onnx/model-info.js';
 import { Rng, testSeed } from '../../src/data/rng.js';
 import { maxDiff, runReference } from './helpers.js';
@@ -19,18 +22,33 @@ import { maxDiff, runReference } from './helpers.js';
 const seed = testSeed();
 const root = mkdtempSync(join(tmpdir(), 'lamkit-onnx-cli-'));
 
-/** A run directory as `lamkit train --out` leaves it, with random parameters. */
+/**
+ * A run directory written by the trainer's own checkpoint code (what `lamkit train --out`
+ * calls), holding random parameters so biases are non-zero.
+ */
 function makeRun(preset: string, rng: Rng): { dir: string; params: Record<string, Float32Array> } {
   const dir = join(root, `${preset}-run`);
-  mkdirSync(join(dir, 'params'), { recursive: true });
+  const lam = buildLam(preset as 'grid32', { batch: 2 });
+  lam.builder.output('recon', lam.recon);
+  const model = compileReference(plan(lam.builder.graph));
   const params: Record<string, Float32Array> = {};
-  for (const g of [buildIdmGraph(preset, 1), buildFdmGraph(preset, 1)])
-    for (const [name, v] of g.graph.params) {
-      params[name] = rng.fillNormal(new Float32Array(v.size), 0, 1 / Math.sqrt(v.size / v.shape[0]));
-      writeNpy(join(dir, 'params', `${name}.npy`), { data: params[name], shape: [...v.shape] });
-    }
-  writeFileSync(join(dir, 'run.json'), JSON.stringify({ preset, steps: 10, lr: 1e-3, seed: 7 }));
+  for (const [name, shape] of Object.entries(model.paramShapes())) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    params[name] = rng.fillNormal(new Float32Array(n), 0, 1 / Math.sqrt(n / shape[0]));
+  }
+  model.setParams(params);
+  saveCheckpoint(dir, model, { preset, steps: 10, lr: 1e-3, seed: 7 });
   return { dir, params };
+}
+
+/** The same run as hand-written .npy parameters (DIR/params/<name>.npy + run.json). */
+function makeNpyRun(preset: string, params: Record<string, Float32Array>): string {
+  const dir = join(root, `${preset}-npy-run`);
+  mkdirSync(join(dir, 'params'), { recursive: true });
+  for (const [name, v] of [...buildIdmGraph(preset, 1).graph.params, ...buildFdmGraph(preset, 1).graph.params])
+    writeNpy(join(dir, 'params', `${name}.npy`), { data: params[name], shape: [...v.shape] });
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ preset }));
+  return dir;
 }
 
 let logs: string[] = [];
@@ -74,6 +92,15 @@ describe(`lamkit export / infer (seed ${seed})`, () => {
       expect(d.max, `${rt}: max |diff| ${d.max}`).toBeLessThanOrEqual(1e-4 * d.scale);
       expect(maxDiff(js.outputs.z.data, ref.z).max).toBeLessThanOrEqual(1e-4 * d.scale);
     }
+    // The same parameters as .npy files export to the same model.
+    const npyDir = makeNpyRun('grid32', params);
+    capture();
+    expect(await exportCmd(['--run', npyDir, '--graph', 'idm'])).toBe(0);
+    const a = describeModel(readFileSync(join(npyDir, 'idm.onnx')));
+    expect(a.inputs).toEqual(info.inputs);
+    capture();
+    expect(await inferCmd(['--model', join(npyDir, 'idm.onnx'), '--input', `o_t=${join(dir, 'ot.npy')}`, '--input', `o_t1=${join(dir, 'ot1.npy')}`, '--json'])).toBe(0);
+    expect(maxDiff((JSON.parse(logs[0]) as { outputs: { z: { data: number[] } } }).outputs.z.data, ref.z).max).toBeLessThanOrEqual(1e-4 * 10);
     // FDM through the text path.
     writeNpy(join(dir, 'z.npy'), { data: ref.z as Float32Array, shape: [B, 8] });
     capture();
@@ -102,6 +129,19 @@ describe(`lamkit export / infer (seed ${seed})`, () => {
     writeNpy(u8, { data: new Uint8Array(4 * 32 * 32), shape: [4, 1, 32, 32] });
     await expect(inferCmd(['--model', model, '--input', `o_t=${u8}`, '--input', `o_t1=${good}`])).rejects.toThrow(
       `${u8} (input 'o_t'): expected dtype float32, found uint8`,
+    );
+    const f64 = join(dir, 'f64.npy');
+    // float64 '<f8' written by hand: the reader refuses it, the message says what the model wants.
+    const raw = encodeNpy({ data: new Float32Array(8 * 32 * 32), shape: [8192] });
+    const hdr = new TextDecoder('latin1')
+      .decode(raw.subarray(0, 128))
+      .replace("'<f4'", "'<f8'")
+      .replace('(8192,)', '(4, 1, 32, 32)')
+      .replace(/ *\n$/, '')
+      .padEnd(127, ' ') + '\n';
+    writeFileSync(f64, Buffer.concat([Buffer.from(hdr, 'latin1'), Buffer.from(raw.subarray(128))]));
+    await expect(inferCmd(['--model', model, '--input', `o_t=${f64}`, '--input', `o_t1=${good}`])).rejects.toThrow(
+      `${f64} (input 'o_t'): expected dtype float32 [batch,1,32,32], found float64`,
     );
     const bad = join(dir, 'bad.npy');
     writeNpy(bad, { data: new Float32Array(4 * 3 * 32 * 32), shape: [4, 3, 32, 32] });
