@@ -24,6 +24,7 @@ import { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
 import type { CompiledModel } from '../graph/compiled.js';
 import { plan } from '../graph/plan.js';
+import { compile } from '../graph/compile.js';
 import { kaimingUniform } from '../nn/init.js';
 import { addTrainingStep, type OptimizerName } from './objective.js';
 
@@ -78,22 +79,9 @@ interface Built {
   fill: (block: Float32Array, offset: number) => void;
 }
 
-/** Resolves a backend id to a compiler; the registry is optional (reference always works). */
+/** Plans and compiles on the named backend (default: the best available, see src/graph/compile.ts). */
 async function compileWith(builder: GraphBuilder, backend: string | undefined): Promise<CompiledModel> {
-  const p = plan(builder.graph);
-  if (backend === undefined || backend !== 'reference') {
-    try {
-      const reg = (await import('../graph/' + 'compile.js').catch(() => null)) as
-        | { compile?: (p: unknown, opts?: { backend?: string }) => Promise<CompiledModel> | CompiledModel }
-        | null;
-      if (reg?.compile) return await reg.compile(p, backend ? { backend } : {});
-    } catch (e) {
-      if (backend !== undefined) throw e;
-    }
-    if (backend !== undefined) throw new RangeError(`--backend: backend '${backend}' is not available in this build; use 'reference'`);
-  }
-  const { compileReference } = await import('../graph/runner.js');
-  return compileReference(p);
+  return compile(plan(builder.graph), backend ? { backend } : {});
 }
 
 function build(gen: LinearExo, obj: Objective, o: Required<Pick<LinearTrainOptions, 'k' | 'batch' | 'emaDecay'>> & { encoder: EncoderMode; rng: Rng; dataRng: Rng }): Built {
