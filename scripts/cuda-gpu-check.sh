@@ -15,8 +15,8 @@
 # (scripts/cuda-export-tapes.mjs); otherwise the committed benchmarks/cuda/tapes are used.
 # Environment: BUILD_DIR (default build-cuda), CUDA_ARCH (default: this GPU's, e.g. 90),
 # JOBS, PYTHON (default python3), RESULTS (default $BUILD_DIR/results).
-# Exit status: 0 when the tests pass and every benchmark result validated; the ratios are
-# reported, not enforced.
+# Exit status: 0 when the tests pass and every benchmark result validated (the ratios are
+# reported, not enforced); 1 on a failure; 2 when no CUDA device could be used (nothing ran).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +64,8 @@ grep -q "tests passed, 0 tests failed" "$results/ctest.log" || status=1
 echo "--- cuda_kernels_test (full log: $results/cuda_kernels_test.log)"
 "$build/cuda_kernels_test" >"$results/cuda_kernels_test.log" 2>&1 || status=1
 grep -E "^(FAIL|SKIP|device)|checks," "$results/cuda_kernels_test.log" | head -40
+skipped=0
+grep -q "^SKIP" "$results/cuda_kernels_test.log" && skipped=1
 
 # ---- tapes ---------------------------------------------------------------------------------
 tapes="$root/benchmarks/cuda/tapes"
@@ -107,5 +109,9 @@ for preset, target in (("conv64", "≥ 1.5"), ("linear-1k", "≥ 2")):
 EOF
 echo
 echo "results in $results (ctest.log, cuda_kernels_test.log, lamkit.md/.jsonl, torch.md/.jsonl)"
+if [ $skipped -eq 1 ]; then
+  echo "CUDA CHECK: NOT RUN — no usable CUDA device (see the SKIP reason above); nothing was verified"
+  exit 2
+fi
 [ $status -eq 0 ] && echo "CUDA CHECK: PASS" || echo "CUDA CHECK: FAIL (see above)"
 exit $status

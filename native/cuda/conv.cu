@@ -16,13 +16,16 @@
  *
  * Tiles: 64×64 outputs per 256-thread block, BK = 16, 4×4 outputs per thread in registers.
  * Each thread's GEMM column (an output pixel, or a filter tap for backward-filter) is decoded
- * once; only the k index is decoded per loaded element. Backward-input with stride s loads
- * taps that do not divide (zeros): (s²−1)/s² wasted FMAs for k4s2 — the first tuning target
- * (stride-phase decomposition) once a GPU can measure it.
+ * once; only the k index is decoded per loaded element. Backward-input (and so
+ * conv_transpose2d) with stride > 1 and dilation 1 runs one GEMM per stride phase (version 2,
+ * default) so no zero taps are multiplied; version 1 (LAMKIT_CUDA_CONV=1 or
+ * lam_cuda_set_conv_version(1)) is the generic gather, kept for bisecting.
  *
  * Test: native/tests/cuda_kernels_test.cpp (vs the CPU lam_f32_conv2d* kernels, odd sizes,
  * stride/pad/dilation). Bench: benchmarks/cuda/cuda_bench.cu (conv64 layer shapes).
  */
+#include <stdlib.h>
+
 #include "common.cuh"
 
 namespace {
@@ -130,8 +133,8 @@ template <int MODE>
 __global__ void __launch_bounds__(T) conv_igemm(Geo g, const float* __restrict__ a,
                                                 const float* __restrict__ b, float* __restrict__ out,
                                                 int acc, int kchunk, int atomic) {
-  __shared__ float As[BK][BM + 4];  // k-major; +4 keeps float4 alignment and breaks bank clashes
-  __shared__ float Bs[BK][BN + 4];
+  __shared__ __align__(16) float As[BK][BM + 4];  // k-major; +4 keeps rows 16-byte aligned for float4
+  __shared__ __align__(16) float Bs[BK][BN + 4];
   const int tid = threadIdx.x;
   const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
   const int kbeg = blockIdx.z * kchunk, kend = min(g.K, kbeg + kchunk);
@@ -225,6 +228,141 @@ int launch(Geo g, const float* a, const float* b, float* out, int acc, int64_t o
   return lamcuda::launch_status();
 }
 
+// ---- backward-input by stride phase ------------------------------------------------------------
+// For stride s > 1 (dilation 1) an input pixel ih only receives taps kh ≡ (ih + ph) mod s; the
+// generic gather loads the other (s−1)/s of the taps as zeros. Here blockIdx.z picks one phase
+// (py, px) = ((ih+ph) mod sh, (iw+pw) mod sw): its pixels are ih = ry + iy·sh (ry ≡ py − ph), its
+// taps kh = py + ty·sh, and oh = (ih + ph − kh)/sh is exact by construction. GEMM per phase:
+// M = C, N = NB·Hp·Wp, K = OC·KHp·KWp — s² fewer FMAs for k4s2 (conv64's decoder and every
+// strided conv's backward pass).
+struct Phase {
+  int py, px, ry, rx, Hp, Wp, KHp, KWp, N, K;
+};
+
+__device__ __forceinline__ Phase phase_of(const Geo& g, int z) {
+  Phase f;
+  f.py = z / g.sw; f.px = z - f.py * g.sw;
+  f.ry = ((f.py - g.ph) % g.sh + g.sh) % g.sh;
+  f.rx = ((f.px - g.pw) % g.sw + g.sw) % g.sw;
+  f.Hp = g.H > f.ry ? (g.H - f.ry + g.sh - 1) / g.sh : 0;
+  f.Wp = g.W > f.rx ? (g.W - f.rx + g.sw - 1) / g.sw : 0;
+  f.KHp = g.KH > f.py ? (g.KH - f.py + g.sh - 1) / g.sh : 0;
+  f.KWp = g.KW > f.px ? (g.KW - f.px + g.sw - 1) / g.sw : 0;
+  f.N = g.NB * f.Hp * f.Wp;
+  f.K = g.OC * f.KHp * f.KWp;
+  return f;
+}
+
+__global__ void __launch_bounds__(T) conv_bwd_in_phased(Geo g, const float* __restrict__ w,
+                                                        const float* __restrict__ dy,
+                                                        float* __restrict__ dx, int acc) {
+  __shared__ __align__(16) float As[BK][BM + 4];
+  __shared__ __align__(16) float Bs[BK][BN + 4];
+  const Phase f = phase_of(g, blockIdx.z);
+  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+  if (n0 >= f.N) return;  // the grid is sized for the largest phase; uniform per block
+  const int tid = threadIdx.x;
+  const int ty = tid / 16, tx = tid % 16;
+  const int a_k = tid % BK, a_m = tid / BK;
+  const int b_col = tid % BN, b_k = tid / BN;
+  const int khw = f.KHp * f.KWp, hwp = f.Hp * f.Wp;
+  // This thread's B column: image n, input pixel (ih, iw) of the phase.
+  const int col = n0 + b_col;
+  const bool col_ok = col < f.N;
+  int cn = 0, ih = 0, iw = 0;
+  if (col_ok) {
+    cn = col / hwp;
+    const int p = col - cn * hwp;
+    const int iy = p / f.Wp;
+    ih = f.ry + iy * g.sh;
+    iw = f.rx + (p - iy * f.Wp) * g.sw;
+  }
+  float r[4][4];
+#pragma unroll
+  for (int i = 0; i < 4; ++i)
+#pragma unroll
+    for (int j = 0; j < 4; ++j) r[i][j] = 0.f;
+
+  for (int k0 = 0; k0 < f.K; k0 += BK) {
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {  // A(m = c, k = (oc, ty, tx)) = w[oc, c, kh, kw]
+      const int m = m0 + a_m + 16 * j, k = k0 + a_k;
+      float v = 0.f;
+      if (m < g.C && k < f.K) {
+        const int oc = k / khw, t = k - oc * khw;
+        const int tyy = t / f.KWp, txx = t - tyy * f.KWp;
+        const int kh = f.py + tyy * g.sh, kw = f.px + txx * g.sw;
+        v = w[(((size_t)oc * g.C + m) * g.KH + kh) * g.KW + kw];
+      }
+      As[a_k][a_m + 16 * j] = v;
+    }
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {  // B(k, col) = dy[n, oc, oh, ow]
+      const int kk = b_k + 4 * j, k = k0 + kk;
+      float v = 0.f;
+      if (col_ok && k < f.K) {
+        const int oc = k / khw, t = k - oc * khw;
+        const int tyy = t / f.KWp, txx = t - tyy * f.KWp;
+        const int th = ih + g.ph - (f.py + tyy * g.sh), tw = iw + g.pw - (f.px + txx * g.sw);
+        if (th >= 0 && tw >= 0) {
+          const int oh = th / g.sh, ow = tw / g.sw;
+          if (oh < g.OH && ow < g.OW) v = dy[(((size_t)cn * g.OC + oc) * g.OH + oh) * g.OW + ow];
+        }
+      }
+      Bs[kk][b_col] = v;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < BK; ++kk) {
+      const float4 av = *reinterpret_cast<const float4*>(&As[kk][ty * 4]);
+      const float4 bv = *reinterpret_cast<const float4*>(&Bs[kk][tx * 4]);
+      const float ar[4] = {av.x, av.y, av.z, av.w};
+      const float br[4] = {bv.x, bv.y, bv.z, bv.w};
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) r[i][j] = fmaf(ar[i], br[j], r[i][j]);
+    }
+    __syncthreads();
+  }
+
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const int c = n0 + tx * 4 + j;
+    if (c >= f.N) break;
+    const int n = c / hwp, p = c - n * hwp;
+    const int iy = p / f.Wp;
+    const int oy = f.ry + iy * g.sh, ox = f.rx + (p - iy * f.Wp) * g.sw;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const int m = m0 + ty * 4 + i;
+      if (m >= g.C) break;
+      float* o = dx + (((size_t)n * g.C + m) * g.H + oy) * g.W + ox;
+      *o = acc ? *o + r[i][j] : r[i][j];
+    }
+  }
+}
+
+int g_conv_version = -1;  // 1 generic gather, 2 stride-phase backward-input (default)
+
+int conv_version() {
+  if (g_conv_version < 0) {
+    const char* e = getenv("LAMKIT_CUDA_CONV");
+    g_conv_version = (e && atoi(e) == 1) ? 1 : 2;
+  }
+  return g_conv_version;
+}
+
+int launch_bwd_in_phased(Geo g, const float* w, const float* dy, float* dx, int acc, cudaStream_t s) {
+  // Grid sized for the largest phase (phase 0 pixels / taps are never fewer than the others').
+  const int Hp = (g.H + g.sh - 1) / g.sh, Wp = (g.W + g.sw - 1) / g.sw;
+  const int64_t nmax = (int64_t)g.NB * Hp * Wp;
+  dim3 grid((unsigned)((nmax + BN - 1) / BN), (unsigned)((g.C + BM - 1) / BM), (unsigned)(g.sh * g.sw));
+  if (grid.y > 65535 || grid.z > 65535) return (int)cudaErrorInvalidConfiguration;
+  conv_bwd_in_phased<<<grid, T, 0, s>>>(g, w, dy, dx, acc);
+  return lamcuda::launch_status();
+}
+
 Geo make_geo(int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t KH, int64_t KW,
              int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t OH,
              int64_t OW) {
@@ -239,6 +377,9 @@ Geo make_geo(int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t KH,
 }  // namespace
 
 extern "C" {
+
+void lam_cuda_set_conv_version(int version) { g_conv_version = version == 1 ? 1 : 2; }
+int lam_cuda_get_conv_version(void) { return conv_version(); }
 
 int lam_cuda_f32_conv2d(const float* x, const float* w, float* y, int64_t N, int64_t C, int64_t H,
                         int64_t W, int64_t OC, int64_t KH, int64_t KW, int64_t sh, int64_t sw,
@@ -256,6 +397,9 @@ int lam_cuda_f32_conv2d_backward_input(const float* dy, const float* w, float* d
                                        cudaStream_t stream) {
   Geo g = make_geo(N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW);
   g.M = g.C; g.N = g.NB * g.H * g.W; g.K = g.OC * g.KH * g.KW;
+  if (g.M <= 0 || g.N <= 0) return 0;
+  if (conv_version() == 2 && g.dh == 1 && g.dw == 1 && (g.sh > 1 || g.sw > 1))
+    return launch_bwd_in_phased(g, w, dy, dx, acc, stream);
   return launch<BWD_IN>(g, w, dy, dx, acc, N * C * H * W, stream);
 }
 

@@ -177,7 +177,9 @@ void test_conv() {
                         {1, 2, 11, 10, 3, 3, 2, 2, 1, 0, 1, 2, 1},
                         {3, 1, 5, 5, 1, 1, 1, 1, 1, 0, 0, 1, 1},
                         {4, 32, 32, 32, 64, 4, 4, 2, 2, 1, 1, 1, 1},
-                        {2, 67, 9, 9, 65, 3, 3, 1, 1, 1, 1, 1, 1}};
+                        {2, 67, 9, 9, 65, 3, 3, 1, 1, 1, 1, 1, 1},
+                        {2, 3, 10, 13, 4, 5, 2, 3, 2, 2, 0, 1, 1},
+                        {1, 2, 7, 7, 3, 2, 2, 3, 3, 0, 1, 1, 1}};
   for (const Conv& c : cases) {
     const int64_t OH = (c.H + 2 * c.ph - c.dh * (c.KH - 1) - 1) / c.sh + 1;
     const int64_t OW = (c.W + 2 * c.pw - c.dw * (c.KW - 1) - 1) / c.sw + 1;
@@ -193,9 +195,13 @@ void test_conv() {
     both_modes(std::string("conv2d ") + geo, ys, (double)(c.C * c.KH * c.KW),
                GPU(lam_cuda_f32_conv2d(dx_.p, dw_.p, out, G, acc, nullptr)),
                CPU(lam_f32_conv2d(x.data(), w.data(), out, G, acc)));
-    both_modes(std::string("conv2d_backward_input ") + geo, xs, (double)(c.OC * c.KH * c.KW),
-               GPU(lam_cuda_f32_conv2d_backward_input(ddy.p, dw_.p, out, G, acc, nullptr)),
-               CPU(lam_f32_conv2d_backward_input(dy.data(), w.data(), out, G, acc)));
+    for (int cv = 1; cv <= 2; ++cv) {  // generic gather and stride-phase GEMMs
+      lam_cuda_set_conv_version(cv);
+      both_modes(std::string("conv2d_backward_input v") + std::to_string(cv) + " " + geo, xs,
+                 (double)(c.OC * c.KH * c.KW),
+                 GPU(lam_cuda_f32_conv2d_backward_input(ddy.p, dw_.p, out, G, acc, nullptr)),
+                 CPU(lam_f32_conv2d_backward_input(dy.data(), w.data(), out, G, acc)));
+    }
     both_modes(std::string("conv2d_backward_filter ") + geo, ws, (double)(c.N * OH * OW),
                GPU(lam_cuda_f32_conv2d_backward_filter(dx_.p, ddy.p, out, G, acc, nullptr)),
                CPU(lam_f32_conv2d_backward_filter(x.data(), dy.data(), out, G, acc)));
@@ -211,9 +217,13 @@ void test_conv() {
     auto tx = rnd(c.N * IC * OH * OW), tw = rnd(IC * TOC * c.KH * c.KW);
     Dev dtx(tx), dtw(tw);
 #define T c.N, IC, OH, OW, TOC, c.KH, c.KW, c.sh, c.sw, c.ph, c.pw, c.dh, c.dw, TH, TW
-    both_modes(std::string("conv_transpose2d ") + geo, c.N * TOC * TH * TW, (double)(IC * c.KH * c.KW),
-               GPU(lam_cuda_f32_conv_transpose2d(dtx.p, dtw.p, out, T, acc, nullptr)),
-               CPU(lam_f32_conv_transpose2d(tx.data(), tw.data(), out, T, acc)));
+    for (int cv = 1; cv <= 2; ++cv) {
+      lam_cuda_set_conv_version(cv);
+      both_modes(std::string("conv_transpose2d v") + std::to_string(cv) + " " + geo, c.N * TOC * TH * TW,
+                 (double)(IC * c.KH * c.KW), GPU(lam_cuda_f32_conv_transpose2d(dtx.p, dtw.p, out, T, acc, nullptr)),
+                 CPU(lam_f32_conv_transpose2d(tx.data(), tw.data(), out, T, acc)));
+    }
+    lam_cuda_set_conv_version(2);
 #undef T
   }
 }

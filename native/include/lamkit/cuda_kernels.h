@@ -48,7 +48,11 @@ int lam_cuda_get_gemm_version(void);
 int lam_cuda_f32_matmul(int ta, int tb, int64_t M, int64_t N, int64_t K,
                         const float* A, const float* B, float* C, int acc, cudaStream_t stream);
 
-/* ---- convolution, implicit GEMM (native/cuda/conv.cu) -------------------------------------- */
+/* ---- convolution, implicit GEMM (native/cuda/conv.cu) --------------------------------------
+ * Backward-input / conv_transpose2d versions: 1 generic gather, 2 one GEMM per stride phase
+ * when stride > 1 and dilation 1 (default; env LAMKIT_CUDA_CONV=1 selects 1).                 */
+void lam_cuda_set_conv_version(int version);
+int lam_cuda_get_conv_version(void);
 int lam_cuda_f32_conv2d(const float* x, const float* w, float* y,
                         int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t KH, int64_t KW,
                         int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw,
