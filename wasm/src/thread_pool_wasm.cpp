@@ -28,12 +28,13 @@ struct PoolState {
   int32_t workers;     // workers started by JS (threads = workers + 1)
   int32_t threads;     // lam_set_num_threads target, 1..workers+1
   int32_t stop;
+  int32_t failed;  // a worker trapped inside a kernel (set by lam_wasm_worker_failed)
   parallel_fn fn;
   void* ctx;
   int32_t nt;  // tids in the job
   int32_t np;  // participants (caller + workers with id < np)
 };
-PoolState g_pool = {0, 0, 0, 0, 1, 0, nullptr, nullptr, 1, 1};
+PoolState g_pool = {0, 0, 0, 0, 1, 0, 0, nullptr, nullptr, 1, 1};
 int32_t g_busy = 0;           // caller-side reentrancy guard (one region at a time)
 thread_local bool t_in_region = false;
 
@@ -69,9 +70,12 @@ void parallel_run(int nthreads, parallel_fn fn, void* ctx) {
   t_in_region = true;
   for (int t = 0; t < n; t += P) fn(ctx, t, n);
   t_in_region = false;
-  while (load(&g_pool.remaining) != 0) {
+  while (load(&g_pool.remaining) > 0) {
   }
   __atomic_store_n(&g_busy, 0, __ATOMIC_RELEASE);
+  // A worker trapped: its share of the job was not done, so the results are garbage. Trap here
+  // too; the JS side turns it into an error naming the worker failure.
+  if (load(&g_pool.failed)) __builtin_trap();
 }
 
 #else
@@ -99,6 +103,7 @@ extern "C" int lam_get_num_threads(void) { return lamkit::load(&g_pool.threads);
 // Called by JS on the main thread before starting `n` workers (ids 1..n).
 LAM_WASM_EXPORT void lam_wasm_pool_init(int32_t n) {
   lamkit::store(&g_pool.stop, 0);
+  lamkit::store(&g_pool.failed, 0);
   lamkit::store(&g_pool.workers, n);
   lamkit::store(&g_pool.threads, n + 1);
 }
@@ -124,6 +129,15 @@ LAM_WASM_EXPORT void lam_wasm_worker_main(int32_t id) {
     }
     __atomic_fetch_sub(&g_pool.remaining, 1, __ATOMIC_SEQ_CST);
   }
+}
+
+// Called by a worker's JS after a trap inside a kernel: unblocks the caller (which then traps)
+// and turns the pool serial, since that worker is gone.
+LAM_WASM_EXPORT void lam_wasm_worker_failed(int32_t) {
+  lamkit::store(&g_pool.failed, 1);
+  lamkit::store(&g_pool.workers, 0);
+  lamkit::store(&g_pool.threads, 1);
+  __atomic_fetch_sub(&g_pool.remaining, 1, __ATOMIC_SEQ_CST);
 }
 
 // Wakes every worker with the stop flag set; they return from lam_wasm_worker_main.
