@@ -5,7 +5,7 @@
  *
  *   npm run build:ts && npm run build:native
  *   node benchmarks/onnx/idm-latency.mjs [--preset conv64] [--batches 1,64] [--threads 2]
- *                                        [--samples 30] [--warmup 5] [--json FILE]
+ *                                        [--samples 30] [--warmup 5] [--json FILE] [--profile]
  *
  * What is timed: one forward pass of the IDM graph (o_t, o_t1) → z.
  *   lamkit: CompiledModel.run(feedBlock, 1) on native-cpu (the planned tape, no CHECK_FINITE),
@@ -18,6 +18,10 @@
  * spinning for a while after a run and would steal the cores from the next lamkit call (and
  * vice versa). Reports median and p90 (ms) and the ratio lamkit/ort of medians (< 1 = lamkit
  * faster). Prints a markdown table, writes JSON.
+ *
+ * --profile adds a per-op breakdown: each lamkit tape instruction timed alone on native-cpu
+ * (src/backends/single-op.ts, same kernels and executor), and onnxruntime's own profiler
+ * (per-node durations, summed by op type), so a gap can be traced to the ops that cause it.
  */
 import { execSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,6 +45,7 @@ const { values } = parseArgs({
     samples: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '5' },
     json: { type: 'string', default: join(root, 'benchmarks', 'onnx', 'idm-latency.json') },
+    profile: { type: 'boolean', default: false },
   },
 });
 const threads = Number(values.threads);
@@ -55,6 +60,7 @@ const { nativeCpuFactory } = await import(join(dist, 'backends', 'native-cpu.js'
 const { exportGraph } = await import(join(dist, 'onnx', 'export.js'));
 const { Rng } = await import(join(dist, 'data', 'rng.js'));
 const { LAMKIT_VERSION } = await import(join(dist, 'version.js'));
+const { prepareSingleOp } = await import(join(dist, 'backends', 'single-op.js'));
 const ort = await import('onnxruntime-node');
 
 const backend = await nativeCpuFactory.create();
@@ -161,8 +167,51 @@ for (const B of batches) {
     maxDiff: d.max,
     samples,
   });
+  if (values.profile) rows[rows.length - 1].profile = await profile(g, p, bytes, feeds);
   await session.release();
   model.dispose?.();
+}
+
+/** Per-op times (ms, median of 10) of lamkit's instructions and onnxruntime's nodes. */
+async function profile(g, p, bytes, feeds) {
+  const lam = {};
+  const rngP = new Rng(3);
+  for (const n of g.graph.nodes) {
+    if (n.phase !== 'forward') continue;
+    const inputs = n.inputs.filter((v) => v !== null);
+    const data = inputs.map((v) => (v.dtype === 'i32' ? new Int32Array(v.size) : rngP.fillNormal(new Float32Array(v.size))));
+    const op = prepareSingleOp(backend, { op: n.op, inputShapes: inputs.map((v) => v.shape), attrs: n.attrs, acc: n.acc, guard: 0 }, data);
+    op.run(2);
+    const ts = [];
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      op.run(1);
+      ts.push(performance.now() - t0);
+    }
+    op.dispose();
+    lam[n.op] = (lam[n.op] ?? 0) + stats(ts).median;
+  }
+  const prefix = join(root, 'build-onnx-profile');
+  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', enableProfiling: true, profileFilePrefix: prefix });
+  for (let i = 0; i < 12; i++) await s.run(feeds);
+  s.endProfiling();
+  await s.release();
+  const { readdirSync, rmSync } = await import('node:fs');
+  const file = readdirSync(root).filter((f) => f.startsWith('build-onnx-profile') && f.endsWith('.json')).map((f) => join(root, f))[0];
+  const ortOps = {};
+  if (file) {
+    const ev = JSON.parse(readFileSync(file, 'utf8'));
+    rmSync(file);
+    const per = {};
+    for (const e of ev) if (e.cat === 'Node' && e.name.endsWith('_kernel_time')) (per[e.args.op_name] ??= []).push(e.dur / 1000);
+    // 12 runs were profiled: per op type, its total in each run, then the median over runs.
+    for (const [op, ds] of Object.entries(per)) {
+      const k = ds.length / 12;
+      const totals = Array.from({ length: 12 }, (_, i) => ds.slice(i * k, (i + 1) * k).reduce((a, b) => a + b, 0));
+      ortOps[op] = stats(totals).median;
+    }
+  }
+  return { lamkit: lam, ort: ortOps };
 }
 
 const hdr = `IDM inference latency, ${values.preset}, lamkit native-cpu vs onnxruntime-node ${env.onnxruntimeNode}, ${threads} threads each`;
@@ -174,5 +223,16 @@ for (const r of rows)
   console.log(
     `| ${r.preset} | ${r.batch} | ${r.lamkit.median.toFixed(3)} (${r.lamkit.p90.toFixed(3)}) | ${r.ort.median.toFixed(3)} (${r.ort.p90.toFixed(3)}) | ${r.ratio.toFixed(2)}× | ${r.gflops.lamkit.toFixed(1)} | ${r.gflops.ort.toFixed(1)} | ${r.maxDiff.toExponential(1)} |`,
   );
+for (const r of rows.filter((x) => x.profile)) {
+  console.log(`\nper-op time, batch ${r.batch} (ms; lamkit: each instruction alone, ort: its profiler, median of 12 runs)`);
+  console.log('| lamkit op | ms | | ort op | ms |');
+  console.log('|---|---:|---|---|---:|');
+  const L = Object.entries(r.profile.lamkit).sort((a, b) => b[1] - a[1]);
+  const O = Object.entries(r.profile.ort).sort((a, b) => b[1] - a[1]);
+  for (let i = 0; i < Math.max(L.length, O.length); i++)
+    console.log(`| ${L[i]?.[0] ?? ''} | ${L[i] ? L[i][1].toFixed(3) : ''} | | ${O[i]?.[0] ?? ''} | ${O[i] ? O[i][1].toFixed(3) : ''} |`);
+  const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+  console.log(`| **sum** | ${sum(r.profile.lamkit).toFixed(3)} | | **sum** | ${sum(r.profile.ort).toFixed(3)} |`);
+}
 writeFileSync(values.json, JSON.stringify({ env, rows }, null, 2));
 console.log(`\nwrote ${values.json}`);
