@@ -332,6 +332,7 @@ if (isNode) port.once('message', onMsg); else self.onmessage = (e) => onMsg(e.da
 interface WorkerLike {
   postMessage(m: unknown): void;
   terminate(): unknown;
+  unref?(): void;
 }
 
 async function spawnWorker(onMessage: (m: { type: string; id: number; message?: string }) => void): Promise<WorkerLike> {
@@ -340,7 +341,6 @@ async function spawnWorker(onMessage: (m: { type: string; id: number; message?: 
     const w = new Worker(WORKER_SOURCE, { eval: true });
     w.on('message', onMessage);
     w.on('error', (e) => onMessage({ type: 'error', id: -1, message: String(e) }));
-    w.unref(); // parked workers must not keep the process alive
     return w;
   }
   const blob = new Blob([WORKER_SOURCE], { type: 'text/javascript' });
@@ -431,14 +431,21 @@ export async function instantiateVariant(loc: WasmLocation, manifest: WasmManife
     workers.push(w);
     w.postMessage({ module, memory, id, stackTop: (stack + STACK_BYTES) & ~15, tlsBlock: tls ? Math.ceil(tls / tlsAlign) * tlsAlign : 0 });
   }
-  const timeout = new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`lamkit wasm: ${nworkers - readyCount} of ${nworkers} workers did not start within 30 s`)), 30000).unref?.());
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`lamkit wasm: ${nworkers - readyCount} of ${nworkers} workers did not start within 30 s`)), 30000);
+  });
   try {
     await Promise.race([ready, timeout]);
   } catch (e) {
     ex.lam_wasm_pool_shutdown!();
     await Promise.all(workers.map((w) => w.terminate()));
     throw e;
+  } finally {
+    clearTimeout(timer);
   }
+  // Parked workers must not keep a Node process alive once started.
+  for (const w of workers) w.unref?.();
   result.workers = nworkers;
   let terminated = false;
   result.terminate = async () => {

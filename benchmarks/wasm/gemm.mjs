@@ -1,0 +1,306 @@
+#!/usr/bin/env node
+// WASM SGEMM benchmark: lamkit's wasm variants vs @tensorflow/tfjs-backend-wasm and
+// onnxruntime-web (MatMul model, its wasm build in Node), same process, same inputs, plus the
+// SIMD128 ceiling measured with a register-only mul+add loop (and relaxed madd when the engine
+// has relaxed SIMD).
+//
+//   node benchmarks/wasm/gemm.mjs [--sizes 512,1024] [--samples 20] [--json out.json]
+//   node --experimental-wasm-relaxed-simd benchmarks/wasm/gemm.mjs   # relaxed-SIMD figures (Node 20)
+//
+// Every implementation is first checked against lamkit's simd result (max |Δ| relative to the
+// largest |C|); a mismatch is printed and that row is marked INVALID. Then each runs a warm-up
+// and `samples` timed products; we report median and p90 GFLOP/s and ratios to tfjs (1 thread)
+// and ort (2 threads). Timings on a shared machine are noisy: compare ratios, not absolutes.
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function parseArgs(argv) {
+  const o = { sizes: [512, 1024], samples: 20, json: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--sizes') o.sizes = argv[++i].split(',').map(Number);
+    else if (a === '--samples') o.samples = Number(argv[++i]);
+    else if (a === '--json') o.json = argv[++i];
+    else throw new Error(`unknown argument '${a}'; expected --sizes a,b --samples N --json file`);
+  }
+  for (const s of o.sizes) if (!Number.isInteger(s) || s < 1) throw new RangeError(`--sizes: expected positive integers, got ${s}`);
+  if (!Number.isInteger(o.samples) || o.samples < 3) throw new RangeError(`--samples: expected an integer ≥ 3, got ${o.samples}`);
+  return o;
+}
+
+// The TypeScript backend, bundled on the fly (no build step needed to run this script).
+async function loadLamkitWasm() {
+  const esbuild = await import('esbuild');
+  const out = path.join(os.tmpdir(), `lamkit-wasm-bench-${process.pid}.mjs`);
+  await esbuild.build({ entryPoints: [path.join(ROOT, 'src/backends/wasm.ts')], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error' });
+  try {
+    return await import(pathToFileURL(out).href);
+  } finally {
+    fs.rmSync(out, { force: true });
+  }
+}
+
+function stats(times) {
+  const s = [...times].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], p90: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))] };
+}
+
+function time(fn, samples) {
+  // Warm-up: tier-up the engine and let pools spin up; at least 2 calls or 0.3 s.
+  const w0 = performance.now();
+  for (let i = 0; i < 2 || performance.now() - w0 < 300; i++) fn();
+  const t = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    fn();
+    t.push(performance.now() - t0);
+  }
+  return stats(t);
+}
+
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+}
+
+function maxRelDiff(a, b) {
+  let d = 0,
+    m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return d / (m || 1);
+}
+
+// lamkit: call lam_f32_matmul directly on heap copies (the kernel the executor dispatches to).
+function lamkitRunner(backend, n, A, B) {
+  const ex = backend.instance.exports;
+  const bytes = n * n * 4;
+  const pa = ex.lam_wasm_malloc(bytes) >>> 0,
+    pb = ex.lam_wasm_malloc(bytes) >>> 0,
+    pc = ex.lam_wasm_malloc(bytes) >>> 0;
+  if (!pa || !pb || !pc) throw new Error('lamkit wasm: out of heap for the benchmark matrices');
+  const mem = () => backend.instance.memory.buffer;
+  new Float32Array(mem(), pa, n * n).set(A);
+  new Float32Array(mem(), pb, n * n).set(B);
+  const N = BigInt(n);
+  return {
+    run: () => ex.lam_f32_matmul(0, 0, N, N, N, pa, pb, pc, 0),
+    result: () => new Float32Array(mem(), pc, n * n).slice(),
+    free: () => [pa, pb, pc].forEach((p) => ex.lam_wasm_free(p)),
+  };
+}
+
+async function tfjsRunner(threads) {
+  const tf = await import('@tensorflow/tfjs-core');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const dir = path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  wasm.setWasmPaths(dir);
+  wasm.setThreadsCount(threads);
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const info = { simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), threads: await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT') };
+  return {
+    info,
+    make(n, A, B) {
+      const a = tf.tensor2d(A, [n, n]),
+        b = tf.tensor2d(B, [n, n]);
+      let last;
+      return {
+        run: () => {
+          const c = tf.matMul(a, b);
+          last = c.dataSync();
+          c.dispose();
+        },
+        result: () => Float32Array.from(last),
+        free: () => {
+          a.dispose();
+          b.dispose();
+        },
+      };
+    },
+  };
+}
+
+function matmulModel(onnx, n) {
+  const { ModelProto, GraphProto, NodeProto, ValueInfoProto, TypeProto, TensorShapeProto, TensorProto, OperatorSetIdProto } = onnx;
+  const vi = (name) =>
+    ValueInfoProto.create({
+      name,
+      type: TypeProto.create({ tensorType: TypeProto.Tensor.create({ elemType: TensorProto.DataType.FLOAT, shape: TensorShapeProto.create({ dim: [{ dimValue: n }, { dimValue: n }] }) }) }),
+    });
+  const graph = GraphProto.create({ name: 'mm', node: [NodeProto.create({ opType: 'MatMul', input: ['A', 'B'], output: ['C'] })], input: [vi('A'), vi('B')], output: [vi('C')] });
+  const model = ModelProto.create({ irVersion: 8, opsetImport: [OperatorSetIdProto.create({ domain: '', version: 17 })], producerName: 'lamkit-bench', graph });
+  return ModelProto.encode(model).finish();
+}
+
+async function ortRunner(threads) {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.simd = true;
+  ort.env.wasm.wasmPaths = pathToFileURL(path.join(ROOT, 'node_modules/onnxruntime-web/dist/')).href;
+  const { onnx } = (await import('onnx-proto')).default ?? (await import('onnx-proto'));
+  return {
+    info: { threads },
+    async make(n, A, B) {
+      const sess = await ort.InferenceSession.create(matmulModel(onnx, n), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+      const feeds = { A: new ort.Tensor('float32', A, [n, n]), B: new ort.Tensor('float32', B, [n, n]) };
+      let last;
+      // ort's run() is async; time the awaited call (its wasm work runs synchronously inside).
+      return {
+        runAsync: async () => {
+          const r = await sess.run(feeds);
+          last = r.C.data;
+        },
+        result: () => Float32Array.from(last),
+        free: () => sess.release(),
+      };
+    },
+  };
+}
+
+async function timeAsync(fn, samples) {
+  const w0 = performance.now();
+  for (let i = 0; i < 2 || performance.now() - w0 < 300; i++) await fn();
+  const t = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    await fn();
+    t.push(performance.now() - t0);
+  }
+  return stats(t);
+}
+
+function envHeader(lam) {
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
+  } catch {}
+  const f = lam.probeWasmFeatures();
+  return [
+    `commit ${commit}, ${os.cpus()[0]?.model ?? 'cpu?'}, ${os.availableParallelism?.() ?? os.cpus().length} hardware threads, Node ${process.versions.node} (V8 ${process.versions.v8})`,
+    `engine: SIMD128 ${f.simd ? 'yes' : 'no'}, relaxed SIMD ${f.relaxedSimd ? 'yes' : 'no'}, threads ${f.threads ? 'yes' : 'no'}${f.notes.length ? ` (${f.notes.join('; ')})` : ''}`,
+  ].join('\n');
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const lam = await loadLamkitWasm();
+  const location = path.join(ROOT, 'wasm/dist');
+  console.log('# WASM SGEMM benchmark\n');
+  console.log(envHeader(lam) + '\n');
+
+  // lamkit variants: simd (1 thread), simd-mt (1 and 2 threads), relaxed-mt (1 and 2) when present.
+  const configs = [];
+  const available = await lam.wasmVariantBackends({ location, threads: 2 });
+  for (const v of available) {
+    if (!v.backend) {
+      console.log(`lamkit wasm/${v.variant}: skipped (${v.reason})`);
+      continue;
+    }
+    if (v.variant === 'baseline') continue;
+    if (v.variant === 'simd') configs.push({ label: `lamkit wasm/simd`, backend: v.backend, threads: 1 });
+    else for (const t of [1, 2]) configs.push({ label: `lamkit wasm/${v.variant}`, backend: v.backend, threads: t });
+  }
+  const simdBackend = available.find((v) => v.variant === 'simd')?.backend ?? configs[0]?.backend;
+  if (!simdBackend) throw new Error('no lamkit SIMD wasm variant could start; run `npm run build:wasm`');
+
+  // SIMD ceiling: register-only loops, one thread.
+  const ceil = simdBackend.simdCeiling('mul+add');
+  console.log(`SIMD128 ceiling (register-only f32x4 mul+add, 1 thread): ${ceil.toFixed(1)} GFLOP/s`);
+  const relaxed = available.find((v) => v.variant === 'relaxed-mt')?.backend;
+  let madd;
+  if (relaxed) {
+    madd = relaxed.simdCeiling('madd');
+    console.log(`relaxed-SIMD ceiling (f32x4.relaxed_madd, 1 thread): ${madd.toFixed(1)} GFLOP/s`);
+  } else console.log('relaxed-SIMD ceiling: not measured (engine lacks relaxed SIMD; Node 20: --experimental-wasm-relaxed-simd)');
+  console.log('');
+
+  const competitors = [];
+  try {
+    const t = await tfjsRunner(1);
+    competitors.push({ label: 'tfjs-backend-wasm', threads: 1, make: t.make, note: `simd ${t.info.simd}, multithread ${t.info.threads}` });
+  } catch (e) {
+    console.log(`tfjs-backend-wasm: skipped (${String(e.message ?? e).split('\n')[0]})`);
+  }
+  for (const th of [1, 2]) {
+    try {
+      const o = await ortRunner(th);
+      competitors.push({ label: 'onnxruntime-web', threads: th, make: o.make, async: true });
+      break; // ort's thread count is fixed at first session creation; measure 2 below
+    } catch (e) {
+      console.log(`onnxruntime-web: skipped (${String(e.message ?? e).split('\n')[0]})`);
+      break;
+    }
+  }
+  // ort-web's numThreads is read once when its wasm initialises: use 2 (the comparison target).
+  if (competitors.some((c) => c.label === 'onnxruntime-web')) competitors.find((c) => c.label === 'onnxruntime-web').threads = 2;
+
+  const rows = [];
+  for (const n of opts.sizes) {
+    const r = rng(1234 + n);
+    const A = Float32Array.from({ length: n * n }, r),
+      B = Float32Array.from({ length: n * n }, r);
+    const flops = 2 * n * n * n;
+    // Reference result: lamkit simd (itself validated against the TS reference in test/wasm).
+    simdBackend.setThreads(1);
+    const refRun = lamkitRunner(simdBackend, n, A, B);
+    refRun.run();
+    const ref = refRun.result();
+    refRun.free();
+    for (const c of configs) {
+      c.backend.setThreads(c.threads);
+      const x = lamkitRunner(c.backend, n, A, B);
+      x.run();
+      const err = maxRelDiff(x.result(), ref);
+      const t = time(x.run, opts.samples);
+      x.free();
+      rows.push({ n, label: c.label, threads: c.threads, err, ...t, gflops: flops / (t.median * 1e6), gflopsP90: flops / (t.p90 * 1e6) });
+    }
+    for (const c of competitors) {
+      try {
+        const x = await c.make(n, A, B);
+        if (x.runAsync) await x.runAsync();
+        else x.run();
+        const err = maxRelDiff(x.result(), ref);
+        const t = x.runAsync ? await timeAsync(x.runAsync, opts.samples) : time(x.run, opts.samples);
+        x.free();
+        rows.push({ n, label: c.label, threads: c.threads, err, ...t, gflops: flops / (t.median * 1e6), gflopsP90: flops / (t.p90 * 1e6) });
+      } catch (e) {
+        console.log(`${c.label} ${n}²: failed (${String(e.message ?? e).split('\n')[0]})`);
+      }
+    }
+  }
+  for (const c of configs) c.backend.setThreads(0);
+
+  console.log('| n | implementation | threads | median ms | p90 ms | GFLOP/s | % of SIMD ceiling | × tfjs (1t) | × ort (2t) | max rel Δ |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const row of rows) {
+    const tf = rows.find((r) => r.n === row.n && r.label === 'tfjs-backend-wasm' && r.threads === 1);
+    const ort = rows.find((r) => r.n === row.n && r.label === 'onnxruntime-web' && r.threads === 2);
+    const valid = row.err < 1e-4;
+    console.log(
+      `| ${row.n} | ${row.label} | ${row.threads} | ${row.median.toFixed(2)} | ${row.p90.toFixed(2)} | ${row.gflops.toFixed(1)}${valid ? '' : ' INVALID'} | ${((100 * row.gflops) / (ceil * row.threads)).toFixed(0)}% | ${tf ? (row.gflops / tf.gflops).toFixed(2) : '–'} | ${ort ? (row.gflops / ort.gflops).toFixed(2) : '–'} | ${row.err.toExponential(1)} |`,
+    );
+  }
+  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ ceilingGflops: ceil, relaxedMaddGflops: madd, rows }, null, 2));
+  for (const v of available) if (v.backend) await v.backend.terminate();
+  process.exit(0); // tfjs / ort keep worker pools alive
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
