@@ -93,6 +93,11 @@ export class OnnxBuilder {
     return undefined;
   }
 
+  /** Whether a node already reads `name`. */
+  isConsumed(name: string): boolean {
+    return this.nodes.some((n) => n.input?.includes(name));
+  }
+
   /** Whether `name` is an initializer. */
   hasInitializer(name: string): boolean {
     return this.inits.some((t) => t.name === name);

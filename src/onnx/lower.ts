@@ -117,10 +117,10 @@ export const LOWERINGS: Readonly<Record<string, Lowering>> = {
     const xn = ctx.read(x);
     const bn = ctx.read(in0(node, 1));
     // Fold into the producer when bias_add overwrites its input in place (the pre-bias value can
-    // no longer be read, so changing the producer is safe) and the producer takes a bias input.
+    // no longer be read later), nothing has read it yet, and the producer takes a bias input.
     const prod = ctx.b.producer(xn);
     const inPlace = out.buf.root().buf === x.buf.root().buf && out.offset === x.offset;
-    if (inPlace && prod && ctx.isInitializer(bn) && prod.input!.length === 2 && ['Conv', 'ConvTranspose', 'Gemm'].includes(prod.opType!)) {
+    if (inPlace && prod && ctx.isInitializer(bn) && !ctx.b.isConsumed(xn) && prod.input!.length === 2 && ['Conv', 'ConvTranspose', 'Gemm'].includes(prod.opType!)) {
       prod.input!.push(bn);
       ctx.write(out, xn);
       return;
