@@ -16,8 +16,9 @@
  * blocks (5 lamkit runs, 5 ort runs, then ort first, …) so slow drifts of a shared machine hit
  * both alike; the first run of each block is dropped because onnxruntime's intra-op threads keep
  * spinning for a while after a run and would steal the cores from the next lamkit call (and
- * vice versa). Reports median and p90 (ms) and the ratio lamkit/ort of medians (< 1 = lamkit
- * faster). Prints a markdown table, writes JSON.
+ * vice versa). Reports median and p90 (ms), the ratio lamkit/ort of medians (< 1 = lamkit
+ * faster) and of the best samples (less sensitive to a loaded machine). Prints a markdown
+ * table, writes JSON.
  *
  * --profile adds a per-op breakdown: each lamkit tape instruction timed alone on native-cpu
  * (src/backends/single-op.ts, same kernels and executor), and onnxruntime's own profiler
@@ -217,11 +218,11 @@ async function profile(g, p, bytes, feeds) {
 const hdr = `IDM inference latency, ${values.preset}, lamkit native-cpu vs onnxruntime-node ${env.onnxruntimeNode}, ${threads} threads each`;
 console.log(`\n${hdr}`);
 console.log(`commit ${env.commit} · ${env.cpu} (${env.cores} cores) · ISA ${env.isa} · node ${env.node} · ${env.date}\n`);
-console.log('| preset | batch | lamkit median (p90) ms | ort median (p90) ms | lamkit / ort | lamkit GFLOP/s | ort GFLOP/s | max abs diff |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| preset | batch | lamkit median (p90) ms | ort median (p90) ms | lamkit / ort (median) | lamkit / ort (best) | lamkit GFLOP/s | ort GFLOP/s | max abs diff |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows)
   console.log(
-    `| ${r.preset} | ${r.batch} | ${r.lamkit.median.toFixed(3)} (${r.lamkit.p90.toFixed(3)}) | ${r.ort.median.toFixed(3)} (${r.ort.p90.toFixed(3)}) | ${r.ratio.toFixed(2)}× | ${r.gflops.lamkit.toFixed(1)} | ${r.gflops.ort.toFixed(1)} | ${r.maxDiff.toExponential(1)} |`,
+    `| ${r.preset} | ${r.batch} | ${r.lamkit.median.toFixed(3)} (${r.lamkit.p90.toFixed(3)}) | ${r.ort.median.toFixed(3)} (${r.ort.p90.toFixed(3)}) | ${r.ratio.toFixed(2)}× | ${(r.lamkit.min / r.ort.min).toFixed(2)}× | ${r.gflops.lamkit.toFixed(1)} | ${r.gflops.ort.toFixed(1)} | ${r.maxDiff.toExponential(1)} |`,
   );
 for (const r of rows.filter((x) => x.profile)) {
   console.log(`\nper-op time, batch ${r.batch} (ms; lamkit: each instruction alone, ort: its profiler, median of 12 runs)`);
