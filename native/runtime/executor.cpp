@@ -313,8 +313,10 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
           for (int32_t i = 0; i < w[1]; ++i) {
             if (!isfinite(x[i])) {
               if (failed_step) *failed_step = step;
-              fmt(err, errlen, "step %lld: non-finite value %g in tensor tag %d at element %d (arena offset %d)",
-                  (long long)step, (double)x[i], w[2], i, w[0] + i);
+              // Spelled as JavaScript prints them, so every backend's message reads the same.
+              const char* what = isnan(x[i]) ? "NaN" : x[i] > 0 ? "Infinity" : "-Infinity";
+              fmt(err, errlen, "step %lld: non-finite value %s in tensor tag %d at element %d (arena offset %d)",
+                  (long long)step, what, w[2], i, w[0] + i);
               return 2;
             }
           }
