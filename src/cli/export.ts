@@ -12,8 +12,11 @@ import { UsageError, parseFlags } from './usage.js';
 
 const HELP = `usage: lamkit export --run DIR --graph idm|fdm [--out FILE]
 
-Exports a trained model's inference graph to ONNX (opset ${ONNX_OPSET}, dynamic batch).
-  --run DIR      a directory written by \`lamkit train --out DIR\`
+Exports a trained model's inference graph to ONNX (opset ${ONNX_OPSET}, dynamic batch
+dimension 'batch', parameters as initializers, metadata: preset, graph, lamkit_version,
+training_config). A VQ run's IDM also outputs code (int32, the nearest-code index) and its z
+is the code vector. Run it with \`lamkit infer\`, onnxruntime or any ONNX runtime.
+  --run DIR      a directory written by \`lamkit train --out DIR\` (engine or gridworld run)
   --graph G      idm: (o_t, o_t1) → z   |   fdm: (o_t, z) → pred
   --out FILE     the .onnx file to write (default DIR/<graph>.onnx)
   --json         print a JSON summary instead of text`;
