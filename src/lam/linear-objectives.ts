@@ -38,9 +38,13 @@ export interface LinearTrainOptions {
   steps?: number;
   /** Batch size (default 128). */
   batch?: number;
-  /** Peak Adam learning rate (default 1e-2); the last `decayFraction` of steps run at lr/10. */
+  /** Peak Adam learning rate (default 1e-2). */
   lr?: number;
-  decayFraction?: number;
+  /**
+   * Step schedule as [fraction of steps, lr multiplier] phases (default 60% at lr, 30% at lr/10,
+   * 10% at lr/100): the decay takes Adam's noise floor below the 1% loss tolerance.
+   */
+  schedule?: [number, number][];
   optimizer?: OptimizerName;
   /** Parameter-init and data seed (default: the generator's seed). */
   seed?: number;
@@ -191,7 +195,11 @@ export async function trainLinearLam(gen: LinearExo, obj: Objective, opts: Linea
   const steps = opts.steps ?? 600;
   const batch = opts.batch ?? 128;
   const lr = opts.lr ?? 1e-2;
-  const decayFraction = opts.decayFraction ?? 0.3;
+  const schedule = opts.schedule ?? [
+    [0.6, 1],
+    [0.3, 0.1],
+    [0.1, 0.01],
+  ];
   const chunk = opts.chunk ?? 100;
   const encoder: EncoderMode = obj.kind === 'repr' ? (opts.encoder ?? 'fixed') : 'fixed';
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`--steps: expected an integer ≥ 1, got ${steps}`);
@@ -202,40 +210,48 @@ export async function trainLinearLam(gen: LinearExo, obj: Objective, opts: Linea
   const dataRng = new Rng(seed + 202);
   const t0 = performance.now();
   const built = build(gen, obj, { k, batch, emaDecay: opts.emaDecay ?? 0.99, encoder, rng, dataRng });
-  // The learning rate is a compile-time attribute: phase 2 recompiles at lr/10 and carries the
-  // whole state (params, Adam moments, step) across.
+  // The learning rate is a compile-time attribute: each phase recompiles with its lr and carries
+  // the whole state (params, Adam moments, step counter) across.
   const setLr = (v: number) => {
     for (const n of built.builder.graph.nodes) if (n.op === 'adam_update') n.attrs.lr = v;
   };
-  setLr(lr);
-  let model = await compileWith(built.builder, opts.backend);
-  const per = model.feedFloatsPerStep;
-  const curve: { step: number; loss: number }[] = [];
-  const switchAt = Math.round(steps * (1 - decayFraction));
-  let done = 0;
-  let switched = decayFraction <= 0;
-  while (done < steps) {
-    if (!switched && done >= switchAt) {
-      const st = model.getState();
-      setLr(lr / 10);
-      const next = await compileWith(built.builder, opts.backend);
-      next.setState(st);
-      model.runner.dispose();
-      model = next;
-      switched = true;
-    }
-    const limit = switched ? steps : switchAt;
-    const n = Math.min(chunk, limit - done);
-    const block = new Float32Array(n * per);
-    for (let s = 0; s < n; s++) built.fill(block, s * per);
-    const out = model.run(block, n);
-    const losses = model.output(out, 'loss');
-    let m = 0;
-    for (const v of losses) m += v;
-    done += n;
-    curve.push({ step: done, loss: m / n });
-    opts.onProgress?.(done, m / n);
+  const total = schedule.reduce((a, [f]) => a + f, 0);
+  if (!(total > 0) || schedule.some(([f, m]) => !(f >= 0) || !(m > 0)))
+    throw new RangeError(`schedule: expected [fraction ≥ 0, lr multiplier > 0] phases, got ${JSON.stringify(schedule)}`);
+  const ends: number[] = [];
+  let acc = 0;
+  for (const [f] of schedule) {
+    acc += f;
+    ends.push(Math.round((steps * acc) / total));
   }
+  let model: CompiledModel | undefined;
+  let per = 0;
+  const curve: { step: number; loss: number }[] = [];
+  let done = 0;
+  for (let ph = 0; ph < schedule.length; ph++) {
+    if (ends[ph] <= done) continue;
+    setLr(lr * schedule[ph][1]);
+    const next = await compileWith(built.builder, opts.backend);
+    if (model) {
+      next.setState(model.getState());
+      model.runner.dispose();
+    }
+    model = next;
+    per = model.feedFloatsPerStep;
+    while (done < ends[ph]) {
+      const n = Math.min(chunk, ends[ph] - done);
+      const block = new Float32Array(n * per);
+      for (let s = 0; s < n; s++) built.fill(block, s * per);
+      const out = model.run(block, n);
+      const losses = model.output(out, 'loss');
+      let m = 0;
+      for (const v of losses) m += v;
+      done += n;
+      curve.push({ step: done, loss: m / n });
+      opts.onProgress?.(done, m / n);
+    }
+  }
+  if (!model) throw new RangeError(`--steps: expected an integer ≥ 1, got ${steps}`);
   const P = model.getParams();
   const d = gen.dObs;
   const W1 = fromRowMajor(P['idm.W1'], k, d, 'idm.W1');
