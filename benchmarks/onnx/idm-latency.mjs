@@ -176,6 +176,7 @@ for (const B of batches) {
 /** Per-op times (ms, median of 10) of lamkit's instructions and onnxruntime's nodes. */
 async function profile(g, p, bytes, feeds) {
   const lam = {};
+  const nodes = [];
   const rngP = new Rng(3);
   for (const n of g.graph.nodes) {
     if (n.phase !== 'forward') continue;
@@ -191,6 +192,7 @@ async function profile(g, p, bytes, feeds) {
     }
     op.dispose();
     lam[n.op] = (lam[n.op] ?? 0) + stats(ts).median;
+    nodes.push({ name: n.name, op: n.op, ms: stats(ts).median, shapes: inputs.map((v) => v.shape) });
   }
   const prefix = join(root, 'build-onnx-profile');
   const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', enableProfiling: true, profileFilePrefix: prefix });
@@ -212,7 +214,7 @@ async function profile(g, p, bytes, feeds) {
       ortOps[op] = stats(totals).median;
     }
   }
-  return { lamkit: lam, ort: ortOps };
+  return { lamkit: lam, ort: ortOps, lamkitNodes: nodes };
 }
 
 const hdr = `IDM inference latency, ${values.preset}, lamkit native-cpu vs onnxruntime-node ${env.onnxruntimeNode}, ${threads} threads each`;
@@ -233,6 +235,8 @@ for (const r of rows.filter((x) => x.profile)) {
   for (let i = 0; i < Math.max(L.length, O.length); i++)
     console.log(`| ${L[i]?.[0] ?? ''} | ${L[i] ? L[i][1].toFixed(3) : ''} | | ${O[i]?.[0] ?? ''} | ${O[i] ? O[i][1].toFixed(3) : ''} |`);
   const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+  const convs = r.profile.lamkitNodes.filter((n) => n.op === 'conv2d');
+  console.log(`| lamkit conv2d by layer | ${convs.map((n) => `${n.name} ${n.ms.toFixed(3)}`).join(' · ')} | | | |`);
   console.log(`| **sum** | ${sum(r.profile.lamkit).toFixed(3)} | | **sum** | ${sum(r.profile.ort).toFixed(3)} |`);
 }
 writeFileSync(values.json, JSON.stringify({ env, rows }, null, 2));
