@@ -148,11 +148,18 @@ export class GraphBuilder {
 
   // ---- activations -------------------------------------------------------------------------
 
-  relu(x: Value, name = 'relu'): Value {
-    return this.op('relu', [x], {}, { name })[0];
+  /**
+   * y = max(x, 0). With inPlace, y overwrites x's buffer (x must have no other reader): the
+   * backward still works because relu_backward only needs the sign of its input and
+   * sign(y) = sign(x) wherever it matters. Saves one activation buffer per layer.
+   */
+  relu(x: Value, name = 'relu', inPlace = false): Value {
+    return this.op('relu', [x], {}, { name, inPlace })[0];
   }
-  leakyRelu(x: Value, slope = 0.01, name = 'leaky_relu'): Value {
-    return this.op('leaky_relu', [x], { slope }, { name })[0];
+  /** Leaky ReLU; inPlace as for relu (valid for slope > 0, where sign(y) = sign(x)). */
+  leakyRelu(x: Value, slope = 0.01, name = 'leaky_relu', inPlace = false): Value {
+    if (inPlace && !(slope > 0)) throw new RangeError(`leaky_relu '${name}': in place needs slope > 0, got ${slope}`);
+    return this.op('leaky_relu', [x], { slope }, { name, inPlace })[0];
   }
   /** Exact (erf) GELU, PyTorch's default. */
   gelu(x: Value, name = 'gelu'): Value {

@@ -87,7 +87,7 @@ export class CompiledModel {
       if (feeds.length !== steps * per)
         throw new RangeError(`run: feed block has ${feeds.length} floats, expected ${steps} steps × ${per} = ${steps * per}`);
       block = feeds;
-    } else if (feeds && typeof feeds === 'object' && !ArrayBuffer.isView(feeds)) {
+    } else if (feeds && typeof feeds === 'object' && !ArrayBuffer.isView(feeds) && !Array.isArray(feeds)) {
       block = this.packFeeds(feeds, steps);
     } else {
       throw new TypeError(`run: feeds must be a Float32Array or a record of Float32Array, got ${describe(feeds)}`);
@@ -224,6 +224,7 @@ function checkArray(what: string, name: string, a: unknown, s: Slot): void {
 
 function describe(x: unknown): string {
   if (x === null) return 'null';
+  if (Array.isArray(x)) return 'Array';
   if (ArrayBuffer.isView(x)) return x.constructor.name;
   return typeof x;
 }

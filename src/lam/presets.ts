@@ -166,13 +166,14 @@ export function linearFdm(b: GraphBuilder, oT: Value, z: Value, s: LinearSpec, r
 
 // ---- conv U-Net LAM --------------------------------------------------------------------------
 
+// ReLUs run in place on the conv output (its only reader): one buffer less per layer.
 const K4S2P1 = { kernel: 4, stride: 2, padding: 1 } as const;
 
 /** IDM: concat(o_t, o_{t+1}) → 4 × (Conv k4 s2 p1, ReLU) → flatten → Linear → z [B,k]. */
 export function convIdm(b: GraphBuilder, oT: Value, oT1: Value, s: ConvSpec, rng: Rng): Value {
   let h = b.concat([oT, oT1], 'idm.in');
   s.ch.forEach((c, i) => {
-    h = b.relu(nn.conv2d(b, h, c, { name: `idm.conv${i + 1}`, rng, ...K4S2P1 }), `idm.relu${i + 1}`);
+    h = b.relu(nn.conv2d(b, h, c, { name: `idm.conv${i + 1}`, rng, ...K4S2P1 }), `idm.relu${i + 1}`, true);
   });
   return nn.linear(b, b.flatten(h), s.k, { name: 'idm.fc', rng });
 }
@@ -185,7 +186,7 @@ export function convFdm(b: GraphBuilder, oT: Value, z: Value, s: ConvSpec, rng: 
   const enc: Value[] = [];
   let h = oT;
   s.ch.forEach((c, i) => {
-    h = b.relu(nn.conv2d(b, h, c, { name: `fdm.enc${i + 1}`, rng, ...K4S2P1 }), `fdm.enc_relu${i + 1}`);
+    h = b.relu(nn.conv2d(b, h, c, { name: `fdm.enc${i + 1}`, rng, ...K4S2P1 }), `fdm.enc_relu${i + 1}`, true);
     enc.push(h);
   });
   const e4 = enc[3];
@@ -195,7 +196,7 @@ export function convFdm(b: GraphBuilder, oT: Value, z: Value, s: ConvSpec, rng: 
   for (let i = 0; i < 4; i++) {
     d = nn.convTranspose2d(b, d, outs[i], { name: `fdm.dec${i + 1}`, rng, ...K4S2P1 });
     if (i < 3) {
-      d = b.relu(d, `fdm.dec_relu${i + 1}`);
+      d = b.relu(d, `fdm.dec_relu${i + 1}`, true);
       d = b.concat([d, enc[2 - i]], `fdm.skip${i + 1}`);
     }
   }
