@@ -13,9 +13,11 @@
  *   - action supervision: `const a = b.input('a', [B, d_a]); const mask = b.input('mask', [B]);`
  *     `const h = nn.linear(b, lam.z, d_a, {name: 'head', rng, bias: false});`
  *     `terms.push({value: b.mseLoss(h, a, {mask, denom: nLabelled}), weight: λ})`;
- *   - cross-exogenous pairs: build the IDM on copy 1 and the FDM on copy 2 with the same
- *     parameters (call idm/fdm builders with shared params via `linearIdm(b, …, params)`).
- * then `addTrainingStep(lam.builder, terms, {optimizer})` appends backward + optimiser.
+ *   - cross-exogenous pairs: feed both copies and wire the IDM on copy 1 into the FDM on copy 2:
+ *     `const z = linearIdm(b, o1, o1next, spec, rng); const pred = linearFdm(b, o2, z, spec, rng);`
+ *     `terms.push({value: b.mseLoss(pred, o2next)})` (each module is built once: no sharing needed).
+ * then `addTrainingStep(b, terms, {optimizer})` appends backward + optimiser, `plan(b.graph)`
+ * lays it out and `compile(plan)` runs it; feed the extra inputs through a BatchSource.
  */
 import { Rng } from '../data/rng.js';
 import { GraphBuilder } from '../graph/builder.js';

@@ -4,6 +4,16 @@
  *
  * Between chunks it yields to the event loop, so `stop()` (e.g. from a SIGINT handler) takes
  * effect after the current chunk and `train()` resolves with what was done.
+ *
+ * Determinism: the same seed, backend and thread count give a bit-identical loss sequence (the
+ * tape is fixed, data sources are seeded, and the native kernels split work by thread id, never
+ * by timing). The chunk size does not matter either. Changing the *thread count* on native-cpu
+ * changes the summation order, hence the last bits, of: conv2d_backward_filter and the dw of
+ * conv_transpose2d (per-thread partial dW over images, reduced in thread order), mse_loss
+ * (per-thread partial sums), and conv2d/conv_transpose2d when the batch is smaller than the
+ * thread count (threaded GEMM inside one image). matmul (each thread owns whole C blocks over the
+ * full K), bias_grad (one thread per channel) and the elementwise ops are thread-count
+ * independent. The reference backend is single-threaded and float64-accumulating.
  */
 import type { CompiledModel } from '../graph/compiled.js';
 import type { BatchSource } from './batches.js';
