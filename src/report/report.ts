@@ -66,7 +66,13 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 function fmtCell(v: string | number | null): string {
   if (v === null || v === undefined) return '—';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(3);
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return '—';
+    if (Number.isInteger(v)) return String(v);
+    if (Math.abs(v) >= 1e4) return v.toExponential(2);
+    const t = v.toFixed(3);
+    return t === '-0.000' ? '0.000' : t; // round-off residue (1e-31) reads as 0, not as a number
+  }
   return v;
 }
 
