@@ -13,7 +13,7 @@
  *   LAMKIT_CUDA=0           do not compile native/cuda even when nvcc exists
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,11 @@ try {
   giveUp('the cmake-js package is not installed');
 }
 
+// Marks a complete build for scripts/run-ctest.mjs: removed now, written only on success, so a
+// failed build never leaves ctest running half-built test binaries.
+const marker = join(root, 'build', '.lamkit-native-ok');
+rmSync(marker, { force: true });
+
 const jobs = String(Number(process.env.LAMKIT_BUILD_JOBS) > 0 ? Number(process.env.LAMKIT_BUILD_JOBS) : 2);
 const args = [cmakeJs, 'build', '--directory', root, '--out', join(root, 'build'), '--config', 'Release', '--parallel', jobs, '--CDLAMKIT_TESTS=ON'];
 if (process.env.LAMKIT_CUDA === '0') args.push('--CDLAMKIT_CUDA=OFF');
@@ -64,4 +69,6 @@ if (!existsSync(addon)) giveUp(`the build finished but ${addon} is missing`);
 const probe = spawnSync(process.execPath, ['-e', `const a=require(${JSON.stringify(addon)});console.log(typeof a.Plan==='function'?'ok':'no Plan export')`], { encoding: 'utf8' });
 if (probe.status !== 0 || probe.stdout.trim() !== 'ok')
   giveUp(`the addon was built but does not load: ${(probe.stderr || probe.stdout).trim().split('\n').slice(0, 3).join(' | ')}`);
+mkdirSync(dirname(marker), { recursive: true });
+writeFileSync(marker, `${new Date().toISOString()}\n`);
 console.log(`lamkit: native addon built in ${((Date.now() - t0) / 1000).toFixed(1)} s → build/Release/lamkit.node`);

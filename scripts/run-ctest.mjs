@@ -17,6 +17,10 @@ if (!existsSync(join(build, 'CTestTestfile.cmake'))) {
   console.log('lamkit: ctest skipped (no native build in build/; run `npm run build:native`)');
   process.exit(0);
 }
+if (!existsSync(join(build, '.lamkit-native-ok'))) {
+  console.log('lamkit: ctest skipped (the last native build did not complete; see `npm run build:native`)');
+  process.exit(0);
+}
 if (spawnSync('ctest', ['--version']).status !== 0) {
   console.log('lamkit: ctest skipped (ctest not found on PATH)');
   process.exit(0);
