@@ -109,7 +109,7 @@ void bench_gemm(const std::vector<int>& sizes) {
     auto A = rnd(nn, g), B = rnd(nn, g);
     float *dA = upload(A), *dB = upload(B), *dC = nullptr;
     CK(cudaMalloc(&dC, nn * 4));
-    for (int v : {1, 2, 3, 0}) {
+    for (int v : {1, 2, 3, 4, 0}) {
       if (v == 1 && n > 1024) continue;
       lam_cuda_set_gemm_version(v);
       CK(cudaMemset(dC, 0xff, nn * 4));  // NaN poison: the kernel must overwrite everything

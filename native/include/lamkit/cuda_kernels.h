@@ -42,6 +42,7 @@ int lam_cuda_last_error(void);
  * Same contract as lam_f32_matmul. Versions (SGEMM_CUDA-style, kept selectable for bisecting):
  *   1 naive (one thread per C element), 2 shared-memory 32×32 tiles,
  *   3 register-blocked 128×128×8 tiles, 8×8 per thread, float4 loads when aligned, split-K,
+ *   4 v3 with BK 16, two shared-memory stages (prefetch) and conflict-free fragment reads,
  *   0 auto (v3 for large outputs, v2 otherwise). Default: env LAMKIT_CUDA_GEMM or 0.          */
 void lam_cuda_set_gemm_version(int version);
 int lam_cuda_get_gemm_version(void);
