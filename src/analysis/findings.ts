@@ -70,9 +70,17 @@ interface Point {
 
 const TOL = 0.05;
 
-function closedRow(base: Partial<LinearExoConfig>, p: Point): FindingRow {
-  const gen = new LinearExo({ ...base, sigmaXi: p.sigmaXi });
-  const src = new LinearSources(gen);
+type Models = Map<number, { gen: LinearExo; src: LinearSources }>;
+
+function closedRow(base: Partial<LinearExoConfig>, p: Point, models: Models): FindingRow {
+  // One generator per σ_ξ: the γ and λ sweeps share theirs (and its cached innovation).
+  let m0 = models.get(p.sigmaXi);
+  if (!m0) {
+    const g = new LinearExo({ ...base, sigmaXi: p.sigmaXi });
+    m0 = { gen: g, src: new LinearSources(g) };
+    models.set(p.sigmaXi, m0);
+  }
+  const { gen, src } = m0;
   const cf = closedForm(gen, p.objective, p.k, src);
   const m = populationMetrics(gen, cf, src);
   return {
@@ -146,8 +154,9 @@ export async function runFindings(opts: FindingsOptions = {}): Promise<FindingsR
   const sigmaA = typeof base.sigmaA === 'number' ? base.sigmaA : 1;
   const rows: FindingRow[] = [];
   const pts = findingPoints(dA);
+  const models: Models = new Map();
   for (const p of pts) {
-    const c = closedRow(base, p);
+    const c = closedRow(base, p, models);
     rows.push(c);
     opts.onRow?.(c);
   }

@@ -85,7 +85,14 @@ interface Built {
 
 /** Plans and compiles on the named backend (default: the best available, see src/graph/compile.ts). */
 async function compileWith(builder: GraphBuilder, backend: string | undefined): Promise<CompiledModel> {
-  return compile(plan(builder.graph), backend ? { backend } : {});
+  const p = plan(builder.graph);
+  try {
+    return await compile(p, backend ? { backend } : {});
+  } catch (e) {
+    // Name the flag: the registry's message lists the known backends and why each was skipped.
+    if (backend !== undefined) throw new RangeError(`--backend: ${(e as Error).message}`);
+    throw e;
+  }
 }
 
 function build(gen: LinearExo, obj: Objective, o: Required<Pick<LinearTrainOptions, 'k' | 'batch' | 'emaDecay'>> & { encoder: EncoderMode; rng: Rng; dataRng: Rng }): Built {
