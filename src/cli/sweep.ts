@@ -14,7 +14,9 @@
 import { parseFlags, numberFlag, UsageError } from './usage.js';
 import { useNativeGemm } from '../lam/conv-native-gemm.js';
 import { parseConvObjective } from '../lam/conv-objectives.js';
-import { runSweep, sweepReport, type SweepOptions } from '../lam/conv-sweep.js';
+import { mergeSweeps, runSweep, sweepReport, type SweepGroup, type SweepOptions, type SweepResult } from '../lam/conv-sweep.js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [options]
   --suite findings     the paper's findings on the gridworld (the only suite)
@@ -25,6 +27,11 @@ const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [opt
   --strengths a,b,…    distractor strengths in [0, 1] (default 0,0.25,0.5,0.75,1; --quick 0,0.5,1)
   --codes K            VQ codebook size (default 16)
   --sup-lambda λ       weight of the action-supervision remedy (default 20; p = 0.05)
+  --lr X               Adam learning rate (default 0.003)
+  --groups a,b         leakage,remedies,vq,collapse (default all; run groups in parallel, then --merge)
+  --remedies a,b       subset of oracle,latent-ema,sup,cross (default all)
+  --probe-n N, --probe-pairs N   held-out probe transitions / counterfactual pairs
+  --merge D1,D2        combine the results.json of sweeps run in parallel into --out
   --preset grid32      (conv64 runs are added when a GPU backend is present)
   --no-native          keep the eager GEMMs in TypeScript (default: native kernel when built)`;
 
@@ -39,6 +46,12 @@ export async function run(argv: string[]): Promise<number> {
     codes: { type: 'string' },
     'sup-lambda': { type: 'string' },
     preset: { type: 'string' },
+    lr: { type: 'string' },
+    groups: { type: 'string' },
+    merge: { type: 'string' },
+    remedies: { type: 'string' },
+    'probe-n': { type: 'string' },
+    'probe-pairs': { type: 'string' },
     'no-native': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -62,6 +75,17 @@ export async function run(argv: string[]): Promise<number> {
     strengths: [...new Set(strengths)].sort((a, b) => a - b),
     codes,
     supLambda: numberFlag('sup-lambda', values['sup-lambda'], 20, { min: 0 }),
+    lr: numberFlag('lr', values.lr, 0.003, { min: 0, minExclusive: true }),
+    remedies: values.remedies ? values.remedies.split(',').map((r) => {
+      if (!['oracle', 'latent-ema', 'sup', 'cross'].includes(r)) throw new UsageError(`--remedies: unknown remedy '${r}'; expected oracle, latent-ema, sup, cross`);
+      return r;
+    }) : undefined,
+    probeN: values['probe-n'] !== undefined ? numberFlag('probe-n', values['probe-n'], 2000, { min: 20, integer: true }) : undefined,
+    probePairs: values['probe-pairs'] !== undefined ? numberFlag('probe-pairs', values['probe-pairs'], 800, { min: 20, integer: true }) : undefined,
+    groups: values.groups ? values.groups.split(',').map((g) => {
+      if (!['leakage', 'remedies', 'vq', 'collapse'].includes(g)) throw new UsageError(`--groups: unknown group '${g}'; expected leakage, remedies, vq, collapse`);
+      return g as SweepGroup;
+    }) : undefined,
     onProgress: (line) => console.log(line),
   };
   parseConvObjective(`sup:${opts.supLambda}:0.05`);
@@ -71,7 +95,20 @@ export async function run(argv: string[]): Promise<number> {
   }
   const out = values.out ?? 'lamkit-sweep';
   const t0 = Date.now();
-  const res = await runSweep(opts);
+  let res: SweepResult;
+  if (values.merge) {
+    const parts = values.merge.split(',').map((d) => {
+      if (existsSync(join(d, 'sweep-runs.json'))) return JSON.parse(readFileSync(join(d, 'sweep-runs.json'), 'utf8')) as SweepResult;
+      const r = JSON.parse(readFileSync(join(d, 'results.json'), 'utf8')) as { sections: { id: string; data?: SweepResult }[] };
+      const sec = r.sections.find((x) => x.id === 'nonlinear-sweep');
+      if (!sec?.data) throw new UsageError(`--merge: ${join(d, 'results.json')} has no nonlinear-sweep section`);
+      return sec.data;
+    });
+    res = mergeSweeps(parts, opts);
+  } else res = await runSweep(opts);
+  // The raw runs first, so a failure while rendering the report never loses a long sweep.
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'sweep-runs.json'), JSON.stringify(res));
   const files = await sweepReport(out, res, opts, (Date.now() - t0) / 1000);
   for (const c of res.checks) console.log(`${c.pass ? 'PASS' : 'FAIL'}  ${c.claim}: ${c.detail}`);
   console.log(`wrote ${files.map((f) => `${out}/${f}`).join(', ')} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);

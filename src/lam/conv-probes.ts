@@ -4,9 +4,10 @@
  * o_t, then linear probes score the action (R² of the one-hot and classification accuracy), the
  * exogenous innovation ξ_t and the exogenous state x_t; S_exo comes from counterfactual pairs.
  *
- * The embedding of o_t = [a fixed seeded random projection of the raw frame (64 dims), the FDM
- * encoder's bottom features]: the first removes what is linear in the pixels, the second what
- * the model itself extracts from o_t (the part of z that is not identified, SCIENCE.md §3).
+ * The embedding of o_t = [a fixed seeded random projection of the raw frame, the FDM encoder's
+ * bottom features, an 8×8 average pool of the agent-only view]: the first removes what is
+ * linear in the pixels, the second what the model itself extracts from o_t, the third any
+ * smooth function of the agent position (the part of z that is not identified, SCIENCE.md §3).
  * ξ and x are standardised per dimension so every exogenous component weighs the same.
  */
 import { Matrix } from 'ml-matrix';
@@ -29,6 +30,16 @@ export interface ConvProbeResult {
   r2ActionRaw: number;
   accActionRaw: number;
   r2XiRaw: number;
+  /**
+   * State-conditional linear probes (held-out): features z̃ ⊗ [1, onehot(agent cell in a 3×3
+   * partition of the frame)]. A conv IDM can encode the action through a state-dependent code
+   * (a different direction per image region) that one global linear map cannot read; a and ξ
+   * are independent of s_t, so what these probes gain is still information about the
+   * transition carried by z, not about o_t.
+   */
+  condAccAction: number;
+  condR2Action: number;
+  condR2Xi: number;
   /** Counterfactual exogenous sensitivity (0 = consistent, 1 = purely exogenous). */
   sExo: number;
   /** Accuracy of always guessing the most frequent action (the chance line). */
@@ -47,15 +58,24 @@ export interface ConvProbeOptions {
   projDims?: number;
 }
 
-/** Latent z (quantised when a codebook is given) and the o_t embedding for a batch. */
+/** Side of the average-pooled agent-only view in the embedding of o_t (POOL×POOL dims). */
+const POOL = 8;
+
+/**
+ * Latent z (quantised when a codebook is given) and the embedding of o_t for a batch:
+ * [random projection of the frame (projDims), FDM encoder bottom features (embedDim),
+ * POOL×POOL average pool of the agent-only view (a smooth code of the agent position)].
+ */
 export function latentsAndEmbedding(model: ConvLam, vq: VqCodebook | null, b: GridworldBatch, proj: Float32Array, projDims: number): { z: Float32Array; emb: Float32Array } {
   const t = new Tape(false);
   const ot = frames(b, 'obs');
   let z = model.idm(t, ot, frames(b, 'next')).data;
   if (vq) z = vq.quantise(z, b.n).q;
   const feat = model.embed(t, model.encode(t, ot)).data;
-  const F = b.obs.length / b.n, E = model.embedDim, D = projDims + E;
+  const [C, H, W] = b.frameShape;
+  const F = C * H * W, E = model.embedDim, D = embeddingDim(model, projDims);
   const emb = new Float32Array(b.n * D);
+  const ph = H / POOL, pw = W / POOL;
   for (let n = 0; n < b.n; n++) {
     const o = b.obs.subarray(n * F, (n + 1) * F);
     for (let d = 0; d < projDims; d++) {
@@ -65,8 +85,17 @@ export function latentsAndEmbedding(model: ConvLam, vq: VqCodebook | null, b: Gr
       emb[n * D + d] = s;
     }
     emb.set(feat.subarray(n * E, (n + 1) * E), n * D + projDims);
+    const or = b.oracleObs.subarray(n * F, (n + 1) * F);
+    const base = n * D + projDims + E;
+    for (let c = 0; c < C; c++)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) emb[base + Math.floor(y / ph) * POOL + Math.floor(x / pw)] += or[(c * H + y) * W + x] / (ph * pw * C);
   }
   return { z, emb };
+}
+
+function embeddingDim(model: ConvLam, projDims: number): number {
+  return projDims + model.embedDim + POOL * POOL;
 }
 
 /** Runs every probe on fresh held-out samples of `world` (same world, new sample stream). */
@@ -91,7 +120,7 @@ export function probeConvLam(model: ConvLam, vq: VqCodebook | null, world: Gridw
     return outs;
   };
   const [main] = collect(n, (m) => [test.sampleBatch(m)]);
-  const embDim = projDims + model.embedDim;
+  const embDim = embeddingDim(model, projDims);
   const A = GRID_ACTIONS.length;
   const onehot: number[] = [], xi: number[] = [], x: number[] = [], labels: number[] = [];
   for (const b of main.batches)
@@ -115,6 +144,9 @@ export function probeConvLam(model: ConvLam, vq: VqCodebook | null, world: Gridw
     return [p.a, p.b];
   });
   const s = sExo({ data: ca.z, dim: k }, { data: ca.emb, dim: embDim }, { data: cb.z, dim: k }, { data: cb.emb, dim: embDim });
+  const cells: number[] = [];
+  for (const b of main.batches) for (let i = 0; i < b.n; i++) cells.push(agentCell(test, b.agent[2 * i], b.agent[2 * i + 1]));
+  const cond = conditionalProbes(main.z, main.emb, k, embDim, labels, A, cells, standardise(xi, D), D);
   const counts = new Array(A).fill(0);
   for (const l of labels.slice(Math.floor(labels.length / 2))) counts[l]++;
   return {
@@ -125,6 +157,9 @@ export function probeConvLam(model: ConvLam, vq: VqCodebook | null, world: Gridw
     r2ActionRaw: pr.r2_raw.action,
     accActionRaw: acc.raw,
     r2XiRaw: pr.r2_raw.xi,
+    condAccAction: cond.acc,
+    condR2Action: cond.r2Action,
+    condR2Xi: cond.r2Xi,
     sExo: Number.isFinite(s) ? s : 0,
     chance: Math.max(...counts) / (labels.length - Math.floor(labels.length / 2)),
     n,
@@ -173,6 +208,66 @@ function actionAccuracy(z: number[], emb: number[], k: number, embDim: number, l
     return right / P.rows;
   };
   return { residualised: score(Zt), raw: score(Z) };
+}
+
+const CELLS = 3;
+
+/** Index of the agent's cell in a CELLS×CELLS partition of the frame (by the sprite centre). */
+function agentCell(g: Gridworld, x: number, y: number): number {
+  const { width: W, height: H, sprite } = g.cfg;
+  const cx = Math.min(CELLS - 1, Math.floor(((x + sprite / 2) / W) * CELLS));
+  const cy = Math.min(CELLS - 1, Math.floor(((y + sprite / 2) / H) * CELLS));
+  return cy * CELLS + cx;
+}
+
+/** Held-out state-conditional linear probes (see ConvProbeResult.condAccAction). */
+function conditionalProbes(z: number[], emb: number[], k: number, embDim: number, labels: number[], A: number, cells: number[], xi: number[], D: number): { acc: number; r2Action: number; r2Xi: number } {
+  const n = labels.length, nTr = Math.floor(n / 2), C = CELLS * CELLS;
+  const Z = new Matrix(n, k), O = new Matrix(n, embDim);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) Z.set(i, j, z[i * k + j]);
+    for (let j = 0; j < embDim; j++) O.set(i, j, emb[i * embDim + j]);
+  }
+  const tr = (M: Matrix) => M.subMatrix(0, nTr - 1, 0, M.columns - 1);
+  const te = (M: Matrix) => M.subMatrix(nTr, n - 1, 0, M.columns - 1);
+  const om = colMeans(tr(O)), zm = colMeans(tr(Z));
+  const Zt = center(Z, zm).sub(center(O, om).mmul(lstsq(center(tr(O), om), center(tr(Z), zm))));
+  const X = new Matrix(n, k + C * k + C);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      X.set(i, j, Zt.get(i, j));
+      X.set(i, k + cells[i] * k + j, Zt.get(i, j));
+    }
+    X.set(i, k + C * k + cells[i], 1);
+  }
+  const Y = new Matrix(n, A), T = new Matrix(n, D);
+  for (let i = 0; i < n; i++) {
+    Y.set(i, labels[i], 1);
+    for (let d = 0; d < D; d++) T.set(i, d, xi[i * D + d]);
+  }
+  const fit = (Yall: Matrix) => {
+    const xm = colMeans(tr(X)), ym = colMeans(tr(Yall));
+    const H = lstsq(center(tr(X), xm), center(tr(Yall), ym));
+    const P = center(te(X), xm).mmul(H).addRowVector(ym);
+    return P;
+  };
+  const r2 = (P: Matrix, Yall: Matrix) => {
+    const Yte = te(Yall), mu = colMeans(Yte);
+    let sse = 0, sst = 0;
+    for (let i = 0; i < Yte.rows; i++)
+      for (let j = 0; j < Yte.columns; j++) {
+        sse += (Yte.get(i, j) - P.get(i, j)) ** 2;
+        sst += (Yte.get(i, j) - mu[j]) ** 2;
+      }
+    return sst > 0 ? 1 - sse / sst : 0;
+  };
+  const Pa = fit(Y);
+  let right = 0;
+  for (let i = 0; i < Pa.rows; i++) {
+    const row = Pa.getRow(i);
+    if (row.indexOf(Math.max(...row)) === labels[nTr + i]) right++;
+  }
+  return { acc: right / Pa.rows, r2Action: r2(Pa, Y), r2Xi: r2(fit(T), T) };
 }
 
 /** Per-column z-scores of a row-major [n, D] array (constant columns become 0). */

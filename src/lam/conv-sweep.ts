@@ -20,17 +20,23 @@ export interface SweepOptions {
   strengths: number[];
   codes: number;
   supLambda: number;
+  /** Adam learning rate (default: the preset's). */
+  lr?: number;
   /** Probe sizes (default: 1200/600 quick, 3000/1500 full). */
   probeN?: number;
   probePairs?: number;
   /** Restrict the groups (tests use a subset). */
   groups?: SweepGroup[];
+  /** Restrict the remedies (objective texts, e.g. ['oracle', 'cross']); default all four. */
+  remedies?: string[];
+  /** Training batch (default: the preset's). */
+  batch?: number;
   onProgress?: (line: string) => void;
 }
 
 export type SweepGroup = 'leakage' | 'remedies' | 'vq' | 'collapse';
 
-const METRICS = ['r2Action', 'accAction', 'r2Xi', 'r2X', 'sExo', 'r2ActionRaw', 'accActionRaw', 'r2XiRaw', 'finalLoss', 'usage', 'perplexity', 'embedVar', 'msPerStep', 'renderMsPerStep'] as const;
+const METRICS = ['condAccAction', 'condR2Action', 'r2Action', 'accAction', 'r2Xi', 'r2X', 'sExo', 'r2ActionRaw', 'accActionRaw', 'r2XiRaw', 'finalLoss', 'usage', 'perplexity', 'embedVar', 'msPerStep', 'renderMsPerStep'] as const;
 type Metric = (typeof METRICS)[number];
 
 export interface SweepRun {
@@ -42,6 +48,9 @@ export interface SweepRun {
   config: string;
   strength: number;
   seed: number;
+  /** State-conditional linear probe of the action (the headline action quality, see conv-probes.ts). */
+  condAccAction: number;
+  condR2Action: number;
   r2Action: number;
   accAction: number;
   r2Xi: number;
@@ -98,7 +107,8 @@ export function findingsConfigs(o: SweepOptions): Config[] {
   const out: Config[] = [];
   if (groups.has('leakage')) for (const s of o.strengths) out.push({ group: 'leakage', objective: 'recon', bottleneck: cont, strength: s });
   if (groups.has('remedies'))
-    for (const obj of ['oracle', 'latent-ema', `sup:${o.supLambda}:0.05`, 'cross']) out.push({ group: 'remedies', objective: obj, bottleneck: cont, strength: smax });
+    for (const obj of ['oracle', 'latent-ema', `sup:${o.supLambda}:0.05`, 'cross'].filter((x) => !o.remedies || o.remedies.includes(x.split(':')[0])))
+      out.push({ group: 'remedies', objective: obj, bottleneck: cont, strength: smax });
   if (groups.has('vq')) for (const s of o.strengths) out.push({ group: 'vq', objective: 'recon', bottleneck: { kind: 'vq', codes: o.codes }, strength: s });
   if (groups.has('collapse')) out.push({ group: 'collapse', objective: 'latent-nosg', bottleneck: cont, strength: smax });
   return out;
@@ -119,8 +129,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       i++;
       const objective = parseConvObjective(c.objective);
       const t0 = Date.now();
-      const r = trainConvLam({ preset: o.preset, objective, bottleneck: c.bottleneck, steps: o.steps, seed: 1000 + seed, world: { strength: c.strength }, logEvery: Math.max(1, Math.floor(o.steps / 25)) });
-      const p = probeConvLam(r.model, r.vq, r.world, { n: o.probeN ?? (o.quick ? 1200 : 3000), pairs: o.probePairs ?? (o.quick ? 600 : 1500), projDims: 32, seed: 50 + seed });
+      const r = trainConvLam({ preset: o.preset, objective, bottleneck: c.bottleneck, steps: o.steps, lr: o.lr, batch: o.batch, seed: 1000 + seed, world: { strength: c.strength }, logEvery: Math.max(1, Math.floor(o.steps / 25)) });
+      const p = probeConvLam(r.model, r.vq, r.world, { n: o.probeN ?? (o.quick ? 1000 : 2000), pairs: o.probePairs ?? (o.quick ? 400 : 800), projDims: 32, seed: 50 + seed });
       const last = r.log[r.log.length - 1];
       const run: SweepRun = {
         group: c.group,
@@ -130,6 +140,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         config: `${convObjectiveLabel(objective)} / ${bnLabel(c.bottleneck)}`,
         strength: c.strength,
         seed,
+        condAccAction: p.condAccAction,
+        condR2Action: p.condR2Action,
         r2Action: p.r2Action,
         accAction: p.accAction,
         r2Xi: p.r2Xi,
@@ -149,7 +161,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       };
       runs.push(run);
       o.onProgress?.(
-        `[${i}/${total}] ${run.config} S=${c.strength} seed ${seed}: acc(a|z̃) ${p.accAction.toFixed(3)} R²(a|z̃) ${p.r2Action.toFixed(3)} R²(ξ|z̃) ${p.r2Xi.toFixed(3)} S_exo ${p.sExo.toFixed(3)} loss ${last.loss.toFixed(3)}` +
+        `[${i}/${total}] ${run.config} S=${c.strength} seed ${seed}: acc(a|z̃,s) ${p.condAccAction.toFixed(3)} acc(a|z̃) ${p.accAction.toFixed(3)} R²(ξ|z̃) ${p.r2Xi.toFixed(3)} S_exo ${p.sExo.toFixed(3)} loss ${last.loss.toFixed(3)}` +
           (last.usage !== undefined ? ` usage ${(100 * last.usage).toFixed(0)}%` : '') +
           ` (${((Date.now() - t0) / 1000).toFixed(0)} s, ${r.msPerStep.toFixed(0)} ms/step, render ${r.renderMsPerStep.toFixed(1)} ms/step)`,
       );
@@ -198,12 +210,12 @@ export function evaluateChecks(summary: SweepSummary[], o: Pick<SweepOptions, 's
   const lo = find('leakage', 'recon', smin), hi = find('leakage', 'recon', smax);
   cmp(`recon: R²(ξ|z̃) rises from distractors ${smin} to ${smax}`, hi, lo, 'r2Xi', 'higher', 'R²(ξ|z̃)');
   cmp(`recon: S_exo rises from distractors ${smin} to ${smax}`, hi, lo, 'sExo', 'higher', 'S_exo');
-  cmp(`recon: action accuracy falls from distractors ${smin} to ${smax}`, hi, lo, 'accAction', 'lower', 'acc(a|z̃)');
-  cmp(`recon: R²(a|z̃) falls from distractors ${smin} to ${smax}`, hi, lo, 'r2Action', 'lower', 'R²(a|z̃)');
+  cmp(`recon: action accuracy falls from distractors ${smin} to ${smax}`, hi, lo, 'condAccAction', 'lower', 'acc(a|z̃,s)');
+  cmp(`recon: action R² falls from distractors ${smin} to ${smax}`, hi, lo, 'condR2Action', 'lower', 'R²(a|z̃,s)');
   for (const s of summary.filter((x) => x.group === 'remedies' && x.strength === smax)) {
     cmp(`${s.objective} lowers R²(ξ|z̃) vs recon at distractors ${smax}`, s, hi, 'r2Xi', 'lower', 'R²(ξ|z̃)');
     cmp(`${s.objective} lowers S_exo vs recon at distractors ${smax}`, s, hi, 'sExo', 'lower', 'S_exo');
-    cmp(`${s.objective} raises action accuracy vs recon at distractors ${smax}`, s, hi, 'accAction', 'higher', 'acc(a|z̃)');
+    cmp(`${s.objective} raises action accuracy vs recon at distractors ${smax}`, s, hi, 'condAccAction', 'higher', 'acc(a|z̃,s)');
   }
   const nosg = find('collapse', 'latent-nosg', smax), ema = find('remedies', 'latent-ema', smax);
   if (nosg && ema && nosg.mean.embedVar !== undefined && ema.mean.embedVar !== undefined)
@@ -258,13 +270,14 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
   for (const r of res.runs) for (const c of r.curve) curves.push({ config: `${r.config} S=${r.strength}`, group: r.group, seed: r.seed, step: c.step, loss: c.loss, usage: c.usage, perplexity: c.perplexity });
   const vqRows = rows.filter((r) => r.group === 'vq');
   const plots = [
-    { id: 'sweep-r2-action', spec: lineWithErrorBars('R²(a | z̃) vs distractor strength', leak, 'r2Action', 'R²(a|z̃)') },
-    { id: 'sweep-acc-action', spec: lineWithErrorBars('action accuracy (linear probe on z̃)', leak, 'accAction', 'accuracy') },
+    { id: 'sweep-r2-action', spec: lineWithErrorBars('R²(a | z̃, s) vs distractor strength', leak, 'condR2Action', 'R²(a|z̃,s)') },
+    { id: 'sweep-acc-action', spec: lineWithErrorBars('action accuracy (state-conditional linear probe on z̃)', leak, 'condAccAction', 'accuracy') },
+    { id: 'sweep-acc-action-linear', spec: lineWithErrorBars('action accuracy (plain linear probe on z̃)', leak, 'accAction', 'accuracy') },
     { id: 'sweep-r2-xi', spec: lineWithErrorBars('R²(ξ | z̃): future exogenous leakage', leak, 'r2Xi', 'R²(ξ|z̃)') },
     { id: 'sweep-s-exo', spec: lineWithErrorBars('S_exo: counterfactual exogenous sensitivity', leak, 'sExo', 'S_exo') },
     { id: 'sweep-remedies-xi', spec: barsWithErrorBars(`remedies at distractors ${smax}: R²(ξ|z̃)`, atMax, 'r2Xi', 'R²(ξ|z̃)') },
     { id: 'sweep-remedies-sexo', spec: barsWithErrorBars(`remedies at distractors ${smax}: S_exo`, atMax, 'sExo', 'S_exo') },
-    { id: 'sweep-remedies-acc', spec: barsWithErrorBars(`remedies at distractors ${smax}: action accuracy`, atMax, 'accAction', 'acc(a|z̃)') },
+    { id: 'sweep-remedies-acc', spec: barsWithErrorBars(`remedies at distractors ${smax}: action accuracy`, atMax, 'condAccAction', 'acc(a|z̃,s)') },
     {
       id: 'sweep-loss-curves',
       spec: {
@@ -293,18 +306,26 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
     title: `Nonlinear LAM on the distracting gridworld (${o.preset}${o.quick ? ', quick' : ''})`,
     paragraphs: [
       `Conv U-Net LAM (${o.preset}, PRESETS.md) trained ${o.steps} steps per run, ${o.seeds} seeds per configuration, distractor strengths ${o.strengths.join(', ')}. ` +
-        `Probes on held-out data: z is residualised on an embedding of o_t (a seeded random projection of the frame + the FDM encoder's bottom features), then linear probes; mean ± std over seeds.`,
+        `Probes on held-out data: z is residualised on an embedding of o_t (a seeded random projection of the frame, the FDM encoder's bottom features, an 8×8 pool of the agent-only view), then linear probes (src/analysis/probes.ts); mean ± std over seeds. ` +
+          `Action quality is the state-conditional linear probe (z̃ ⊗ one-hot of the agent's cell in a 3×3 partition): the conv IDM codes the action differently per image region, which one global linear map cannot read; the plain linear probe is shown beside it.`,
       `Remedies at distractors ${smax}: oracle agent-only representation, latent FDM against an EMA target encoder, action supervision (λ = ${o.supLambda}, p = 0.05, averaged over labelled samples), cross-exogenous reconstruction on counterfactual pairs. latent-nosg is the same latent FDM without stop-gradient (it collapses).`,
       `Checks: ${passed}/${res.checks.length} pass. ` + res.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'} ${c.claim} — ${c.detail}.`).join(' '),
       `Timing: ${ms.toFixed(1)} ms per training step (forward + backward + Adam) vs ${rms.toFixed(2)} ms rendering one batch (${((100 * rms) / (ms + rms)).toFixed(1)}% of a step); sweep ${seconds.toFixed(0)} s.`,
     ],
     table: {
-      columns: ['group', 'objective / bottleneck', 'distractors', 'acc(a|z̃)', 'R²(a|z̃)', 'R²(ξ|z̃)', 'R²(x|z̃)', 'S_exo', 'final loss', 'codebook usage'],
-      rows: res.summary.map((s) => [s.group, s.config, s.strength, f(s, 'accAction'), f(s, 'r2Action'), f(s, 'r2Xi'), f(s, 'r2X'), f(s, 'sExo'), f(s, 'finalLoss'), f(s, 'usage')]),
+      columns: ['group', 'objective / bottleneck', 'distractors', 'acc(a|z̃,s)', 'R²(a|z̃,s)', 'acc(a|z̃)', 'R²(a|z̃)', 'R²(ξ|z̃)', 'R²(x|z̃)', 'S_exo', 'final loss', 'codebook usage', 'perplexity'],
+      rows: res.summary.map((s) => [s.group, s.config, s.strength, f(s, 'condAccAction'), f(s, 'condR2Action'), f(s, 'accAction'), f(s, 'r2Action'), f(s, 'r2Xi'), f(s, 'r2X'), f(s, 'sExo'), f(s, 'finalLoss'), f(s, 'usage'), f(s, 'perplexity')]),
     },
     plots,
     data: { options: { ...o, onProgress: undefined }, summary: res.summary, checks: res.checks, runs: res.runs },
   };
+}
+
+/** Combines sweeps run in parallel (e.g. `--groups leakage,vq` and `--groups remedies,collapse`). */
+export function mergeSweeps(parts: SweepResult[], o: Pick<SweepOptions, 'strengths'>): SweepResult {
+  const runs = parts.flatMap((p) => p.runs);
+  const summary = summarise(runs);
+  return { runs, summary, checks: evaluateChecks(summary, o) };
 }
 
 /** Writes the sweep report (index.html, plots, results.json) into `dir`. */

@@ -8,8 +8,10 @@
  *   L_commit = β ‖z − sg(c_idx)‖²  (keeps the encoder close to its code)
  *   EMA: N_k ← γN_k + (1−γ)·count_k;  m_k ← γm_k + (1−γ)·Σ_{idx_n=k} z_n  (scatter_add_rows)
  *        c_k = m_k / N̂_k with Laplace-smoothed counts N̂ (no division by ~0)
- *   dead-code reset: a code whose EMA count falls below `deadThreshold` is moved onto a random
- *   encoder output of the current batch (and its EMA statistics restarted there).
+ *   dead-code reset: a code not chosen for `deadAfter` steps is moved onto a random encoder
+ *   output of the current batch (and its EMA statistics restarted there). A step count rather
+ *   than an EMA-count threshold: with γ = 0.99 a count needs hundreds of steps to decay, longer
+ *   than a short run.
  *
  * The codebook is updated between steps in TypeScript (it is not a trained parameter): the same
  * arithmetic as the graph ops vq_nearest / gather_rows / scatter_add_rows / ema_update.
@@ -25,8 +27,8 @@ export interface VqOptions {
   decay?: number;
   /** Commitment weight β. */
   beta?: number;
-  /** EMA count below which a code is dead and reset. */
-  deadThreshold?: number;
+  /** Steps without being chosen after which a code is dead and reset (0 = never reset). */
+  deadAfter?: number;
 }
 
 /** Codebook statistics of the recent steps. */
@@ -56,7 +58,9 @@ export class VqCodebook {
   readonly D: number;
   readonly decay: number;
   readonly beta: number;
-  readonly deadThreshold: number;
+  readonly deadAfter: number;
+  private readonly lastUsed: Int32Array;
+  private step = 0;
   /** Codes [K, D]. */
   readonly codebook: Float32Array;
   private readonly emaCount: Float64Array;
@@ -73,7 +77,8 @@ export class VqCodebook {
     this.D = opts.dim;
     this.decay = opts.decay ?? 0.99;
     this.beta = opts.beta ?? 0.25;
-    this.deadThreshold = opts.deadThreshold ?? 0.03;
+    this.deadAfter = opts.deadAfter ?? 50;
+    this.lastUsed = new Int32Array(opts.codes);
     this.codebook = new Float32Array(this.K * this.D);
     this.emaCount = new Float64Array(this.K);
     this.emaSum = new Float64Array(this.K * this.D);
@@ -129,10 +134,13 @@ export class VqCodebook {
       const nk = ((this.emaCount[k] + eps) / (total + K * eps)) * total;
       for (let d = 0; d < D; d++) this.codebook[k * D + d] = this.emaSum[k * D + d] / nk;
     }
-    // Dead codes: relative to the mean count, so the threshold does not depend on the batch size.
+    this.step++;
+    for (let k = 0; k < K; k++) if (count[k] > 0) this.lastUsed[k] = this.step;
+    if (this.deadAfter <= 0) return;
     const mean = total / K;
     for (let k = 0; k < K; k++) {
-      if (this.emaCount[k] >= this.deadThreshold * mean) continue;
+      if (this.step - this.lastUsed[k] < this.deadAfter) continue;
+      this.lastUsed[k] = this.step;
       const n = this.rng.int(N);
       for (let d = 0; d < D; d++) {
         const v = z[n * D + d] + 1e-3 * this.rng.normal();

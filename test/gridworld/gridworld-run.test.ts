@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gridworldTrainCommand, gridworldRunOptions } from '../../src/lam/gridworld-run.js';
+import { analyzeGridworldRun, isGridworldRun } from '../../src/lam/gridworld-analyze.js';
+import { testSeed } from '../../src/data/rng.js';
+
+const seed = testSeed();
+
+describe(`lamkit train --data gridworld / analyze --run (seed ${seed})`, () => {
+  it('trains a few steps, saves a run directory, and analyze reads it back', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'lamkit-grid-')), 'run');
+    const code = await gridworldTrainCommand(['--preset', 'grid32', '--data', 'gridworld', '--distractors', '0.7', '--bottleneck', 'vq:8', '--objective', 'sup:5:0.5', '--steps', '4', '--seed', String(seed % 1000), '--out', dir, '--quiet']);
+    expect(code).toBe(0);
+    expect(isGridworldRun(dir)).toBe(true);
+    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+    expect(run.world.strength).toBe(0.7);
+    expect(run.codebook).toHaveLength(8 * 8);
+    expect(existsSync(join(dir, 'params.bin'))).toBe(true);
+    const a = analyzeGridworldRun(dir, { n: 200, pairs: 100 });
+    expect(a.bottleneck).toBe('vq:8');
+    for (const v of [a.probes.r2Xi, a.probes.sExo, a.probes.condAccAction]) expect(Number.isFinite(v)).toBe(true);
+  }, 120_000);
+
+  it('rejects bad flags naming the flag and the allowed values', () => {
+    expect(() => gridworldRunOptions({ frame: '40' })).toThrow(/--frame: expected a multiple of 16.*got 40/);
+    expect(() => gridworldRunOptions({ distractors: '2' })).toThrow(/--distractors: expected a value in \[0, 1\], got 2/);
+    expect(() => gridworldRunOptions({ bottleneck: 'vq:1' })).toThrow(/--bottleneck: codebook size must be an integer ≥ 2/);
+    expect(() => gridworldRunOptions({ objective: 'foo' })).toThrow(/--objective: unknown objective 'foo'/);
+    expect(() => gridworldRunOptions({ preset: 'linear-exo' })).toThrow(/--preset: expected grid32 or conv64/);
+    expect(() => gridworldRunOptions({ frame: '16', sprite: undefined, objects: '40' })).toThrow(/--objects/);
+  });
+});
