@@ -19,6 +19,7 @@ import { populationMetrics } from '../../src/analysis/population.js';
 import { parseObjective, type SupNorm } from '../../src/analysis/objective.js';
 import { pinvSqrtSym, symEig } from '../../src/analysis/linalg.js';
 import { injectCurrentState } from '../../src/analysis/evaluate.js';
+import { empiricalFloor, empiricalInnovation } from '../../src/analysis/empirical.js';
 
 const TOL = 0.01;
 const seed = testSeed();
@@ -144,6 +145,18 @@ describe('closed form for any configuration', () => {
     const emp = e.transpose().mmul(e).div(n);
     const rel = emp.clone().sub(SigmaE).norm('frobenius') / SigmaE.norm('frobenius');
     expect(rel).toBeLessThan(0.03);
+  });
+
+  it('empiricalInnovation from samples recovers the analytic spectrum and floor', () => {
+    const gen = new LinearExo({ seed, ...odd });
+    const { spectrum } = analyticInnovation(gen);
+    const n = 30000;
+    const b = gen.sample(n);
+    const emp = empiricalInnovation(b.oT, b.oT1, n, 23);
+    for (let i = 0; i < 6; i++) expect(Math.abs(emp.spectrum[i] - spectrum[i]) / spectrum[0]).toBeLessThan(0.03);
+    const want = lossFloor(spectrum, 3);
+    expect(Math.abs(empiricalFloor(emp, 3) - want) / want).toBeLessThan(0.03);
+    expect(() => empiricalInnovation(b.oT, b.oT1, n, 22)).toThrow(/\[30000, 22\]/);
   });
 
   it('recon floor = Σ_{i>k} λ_i(Σ_e), and the closed form beats random latents', () => {
