@@ -26,7 +26,7 @@
  */
 import { execSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -100,6 +100,8 @@ const env = {
   isa: info.isa,
   threads,
   date: new Date().toISOString(),
+  // A shared machine: the 1-minute load at the start says how far to trust absolute times.
+  loadavg1: Number(loadavg()[0].toFixed(2)),
 };
 
 const rows = [];
@@ -219,7 +221,7 @@ async function profile(g, p, bytes, feeds) {
 
 const hdr = `IDM inference latency, ${values.preset}, lamkit native-cpu vs onnxruntime-node ${env.onnxruntimeNode}, ${threads} threads each`;
 console.log(`\n${hdr}`);
-console.log(`commit ${env.commit} · ${env.cpu} (${env.cores} cores) · ISA ${env.isa} · node ${env.node} · ${env.date}\n`);
+console.log(`commit ${env.commit} · ${env.cpu} (${env.cores} cores) · ISA ${env.isa} · node ${env.node} · load ${env.loadavg1} at start → ${loadavg()[0].toFixed(2)} at end · ${env.date}\n`);
 console.log('| preset | batch | lamkit median (p90) ms | ort median (p90) ms | lamkit / ort (median) | lamkit / ort (best) | lamkit GFLOP/s | ort GFLOP/s | max abs diff |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows)
