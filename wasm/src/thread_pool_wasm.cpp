@@ -6,11 +6,17 @@
 // src/backends/wasm.ts: each instantiates this module on the same shared memory, sets its own
 // stack and TLS, and calls lam_wasm_worker_main(id), which never returns until shutdown.
 //
-// Protocol (one job at a time, like the native pool): the caller (the JS main thread, tid 0)
-// writes the job, bumps `generation` and wakes sleepers with memory.atomic.notify; every worker
-// takes the tids id, id+P, … and decrements `remaining`. The caller spins until remaining = 0
-// (memory.atomic.wait is not allowed on a browser main thread). Workers spin briefly before
-// sleeping because kernels of one step arrive microseconds apart.
+// Protocol (one job at a time): the caller (the JS main thread) writes the job descriptor, then
+// publishes a 64-bit ticket [generation:32 | nt:16 | next tid:16], bumps the futex word
+// `generation` and wakes sleepers (memory.atomic.notify). Every participant — the caller too —
+// claims tids by compare-and-swap on the ticket and runs fn(ctx, tid, nt); the job is over when
+// `done` reaches nt. Why claiming instead of fixed tid ownership: on an oversubscribed machine
+// (or a throttled browser tab) a worker may not be scheduled for milliseconds; the caller then
+// simply runs the unclaimed tids itself instead of waiting, so a job never takes longer than
+// running it serially plus one tid. A worker that wakes late finds the ticket of a later
+// generation (or no tid left) and goes back to sleep. The caller spins (memory.atomic.wait is
+// not allowed on a browser main thread); workers spin briefly before sleeping because kernels
+// of one step arrive microseconds apart.
 // Without -matomics (baseline / simd variants) everything runs serially on the caller.
 #include <lamkit/kernels.h>
 
@@ -23,23 +29,38 @@ namespace {
 #ifdef __wasm_atomics__
 struct PoolState {
   int32_t generation;  // futex word: bumped once per job (and at shutdown)
-  int32_t remaining;   // workers that have not finished the current job
+  int32_t done;        // tids of the current job finished
   int32_t sleepers;    // workers blocked in memory.atomic.wait32
   int32_t workers;     // workers started by JS (threads = workers + 1)
   int32_t threads;     // lam_set_num_threads target, 1..workers+1
   int32_t stop;
-  int32_t failed;  // a worker trapped inside a kernel (set by lam_wasm_worker_failed)
+  int32_t failed;      // a worker trapped inside a kernel (set by lam_wasm_worker_failed)
+  int32_t pad;
+  uint64_t ticket;     // [generation:32 | nt:16 | next tid:16]
   parallel_fn fn;
   void* ctx;
-  int32_t nt;  // tids in the job
-  int32_t np;  // participants (caller + workers with id < np)
 };
-PoolState g_pool = {0, 0, 0, 0, 1, 0, 0, nullptr, nullptr, 1, 1};
-int32_t g_busy = 0;           // caller-side reentrancy guard (one region at a time)
+PoolState g_pool = {0, 0, 0, 0, 1, 0, 0, 0, 0, nullptr, nullptr};
+int32_t g_busy = 0;  // caller-side reentrancy guard (one region at a time)
 thread_local bool t_in_region = false;
 
 inline int32_t load(const int32_t* p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 inline void store(int32_t* p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+
+// Claims and runs tids of job `gen` until none is left (or the ticket moved to another job).
+// The descriptor (fn, ctx) is read only after a successful claim: the caller cannot finish the
+// job, let alone reuse the descriptor, while one of its tids is claimed but not done.
+void participate(uint32_t gen) {
+  for (;;) {
+    uint64_t t = __atomic_load_n(&g_pool.ticket, __ATOMIC_SEQ_CST);
+    if ((uint32_t)(t >> 32) != gen) return;
+    const int nt = (int)((t >> 16) & 0xffff), tid = (int)(t & 0xffff);
+    if (tid >= nt) return;
+    if (!__atomic_compare_exchange_n(&g_pool.ticket, &t, t + 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) continue;
+    g_pool.fn(g_pool.ctx, tid, nt);
+    __atomic_fetch_add(&g_pool.done, 1, __ATOMIC_SEQ_CST);
+  }
+}
 #endif
 
 }  // namespace
@@ -50,31 +71,28 @@ int available_threads() { return t_in_region ? 1 : load(&g_pool.threads); }
 
 void parallel_run(int nthreads, parallel_fn fn, void* ctx) {
   const int n = nthreads < 1 ? 1 : nthreads;
-  // Serial when nested, when no workers exist, or when another caller holds the pool.
-  if (n <= 1 || t_in_region || load(&g_pool.workers) == 0 ||
+  // Serial when nested, when no workers exist, for tid counts the ticket cannot hold, or when
+  // another caller holds the pool.
+  if (n <= 1 || n > 0xffff || t_in_region || load(&g_pool.workers) == 0 ||
       __atomic_exchange_n(&g_busy, 1, __ATOMIC_ACQUIRE) != 0) {
     for (int t = 0; t < n; ++t) fn(ctx, t, n);
     return;
   }
-  int P = load(&g_pool.threads);
-  if (P > n) P = n;
   g_pool.fn = fn;
   g_pool.ctx = ctx;
-  g_pool.nt = n;
-  g_pool.np = P;
-  // Every worker acknowledges every job (participant or not) so none can read a half-written
-  // job descriptor of the next one.
-  store(&g_pool.remaining, load(&g_pool.workers));
-  __atomic_fetch_add(&g_pool.generation, 1, __ATOMIC_SEQ_CST);
+  store(&g_pool.done, 0);
+  const uint32_t gen = (uint32_t)load(&g_pool.generation) + 1;
+  __atomic_store_n(&g_pool.ticket, ((uint64_t)gen << 32) | ((uint64_t)n << 16), __ATOMIC_SEQ_CST);
+  store(&g_pool.generation, (int32_t)gen);
   if (load(&g_pool.sleepers) > 0) __builtin_wasm_memory_atomic_notify(&g_pool.generation, 0x7fffffff);
   t_in_region = true;
-  for (int t = 0; t < n; t += P) fn(ctx, t, n);
+  participate(gen);
   t_in_region = false;
-  while (load(&g_pool.remaining) > 0) {
+  while (load(&g_pool.done) < n && !load(&g_pool.failed)) {
   }
   __atomic_store_n(&g_busy, 0, __ATOMIC_RELEASE);
-  // A worker trapped: its share of the job was not done, so the results are garbage. Trap here
-  // too; the JS side turns it into an error naming the worker failure.
+  // A worker trapped inside a kernel: its tid was not completed, so the results are garbage.
+  // Trap here too; the JS side turns it into an error naming the worker failure.
   if (load(&g_pool.failed)) __builtin_trap();
 }
 
@@ -109,12 +127,12 @@ LAM_WASM_EXPORT void lam_wasm_pool_init(int32_t n) {
 }
 
 // Worker thread body: returns only after lam_wasm_pool_shutdown().
-LAM_WASM_EXPORT void lam_wasm_worker_main(int32_t id) {
+LAM_WASM_EXPORT void lam_wasm_worker_main(int32_t) {
   lamkit::t_in_region = true;  // kernels called from a worker never fan out again
-  int32_t seen = 0;            // generation is 0 until the first job; see lam_wasm_pool_init
+  int32_t seen = lamkit::load(&g_pool.generation);
   for (;;) {
     int32_t g = seen;
-    for (int spin = 0; spin < 50000 && g == seen; ++spin) g = lamkit::load(&g_pool.generation);
+    for (int spin = 0; spin < 20000 && g == seen; ++spin) g = lamkit::load(&g_pool.generation);
     while (g == seen) {
       __atomic_fetch_add(&g_pool.sleepers, 1, __ATOMIC_SEQ_CST);
       __builtin_wasm_memory_atomic_wait32(&g_pool.generation, seen, -1);
@@ -123,11 +141,7 @@ LAM_WASM_EXPORT void lam_wasm_worker_main(int32_t id) {
     }
     seen = g;
     if (lamkit::load(&g_pool.stop)) return;
-    const int np = g_pool.np, nt = g_pool.nt;
-    if (id < np) {
-      for (int t = id; t < nt; t += np) g_pool.fn(g_pool.ctx, t, nt);
-    }
-    __atomic_fetch_sub(&g_pool.remaining, 1, __ATOMIC_SEQ_CST);
+    lamkit::participate((uint32_t)g);
   }
 }
 
@@ -137,7 +151,6 @@ LAM_WASM_EXPORT void lam_wasm_worker_failed(int32_t) {
   lamkit::store(&g_pool.failed, 1);
   lamkit::store(&g_pool.workers, 0);
   lamkit::store(&g_pool.threads, 1);
-  __atomic_fetch_sub(&g_pool.remaining, 1, __ATOMIC_SEQ_CST);
 }
 
 // Wakes every worker with the stop flag set; they return from lam_wasm_worker_main.
