@@ -333,7 +333,7 @@ export class LinearExo {
   /** Draws `n` i.i.d. transitions. Uses the generator's own stream unless `rng` is given. */
   sample(n: number, rng: Rng = this.dataRng): LinearExoBatch {
     checkBatch('sample', n);
-    const { dState: ds, dAction: da, dExo: dx } = this;
+    const { dState: ds, dAction: da } = this;
     const s = new Float32Array(n * ds);
     const eps = new Float32Array(n * da);
     const eta = new Float32Array(n * ds);
@@ -352,7 +352,6 @@ export class LinearExo {
         for (let j = 0; j < ds; j++) acc += km[i * ds + j] * s[b * ds + j];
         a[b * da + i] = acc;
       }
-    void dx;
     return this.render(n, s, a, eps, eta, rng);
   }
 
@@ -426,7 +425,6 @@ export class LinearExo {
         oT1[b * d + r] = o1;
       }
     }
-    void a;
     return { size: n, oT, oT1, s: s.slice(), a: a.slice(), x, xi, eps: eps.slice(), eta: eta.slice() };
   }
 }

@@ -19,7 +19,8 @@ import { Rng } from '../data/rng.js';
 import type { LinearLatent } from '../analysis/closed-form.js';
 import { representationMap } from '../analysis/closed-form.js';
 import { fromRowMajor, toFloat32 } from '../analysis/linalg.js';
-import { lambdaEff, type Objective } from '../analysis/objective.js';
+import type { Objective } from '../analysis/objective.js';
+import type { LossTerm } from '../graph/autodiff.js';
 import { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
 import type { CompiledModel } from '../graph/compiled.js';
@@ -137,7 +138,7 @@ function build(gen: LinearExo, obj: Objective, o: Required<Pick<LinearTrainOptio
     target = input('o_t1_b', [B, d]);
   }
   const pred = b.linear([[fdmIn, C], [z, D]], undefined, null, 'pred');
-  const terms = [{ value: b.mseLoss(pred, target, { name: 'recon' }) }];
+  const terms: LossTerm[] = [{ value: b.mseLoss(pred, target, { name: 'recon' }) }];
   let nLab = 0;
   if (obj.kind === 'sup') {
     const a = input('a', [B, gen.dAction]);
@@ -146,7 +147,7 @@ function build(gen: LinearExo, obj: Objective, o: Required<Pick<LinearTrainOptio
     const H = b.param('head.H', [gen.dAction, k], kaimingUniform(rng, [gen.dAction, k]));
     const ah = b.linear(z, H, null, 'a_hat');
     const denom = obj.norm === 'labelled' ? nLab : B;
-    terms.push({ value: b.mseLoss(ah, a, { mask, denom, name: 'sup' }), weight: obj.lambda } as never);
+    terms.push({ value: b.mseLoss(ah, a, { mask, denom, name: 'sup' }), weight: obj.lambda });
   }
   addTrainingStep(b, terms, { optimizer: 'adam', lr: 1e-3, termNames: terms.length > 1 ? ['recon', 'sup'] : undefined });
   if (obj.kind === 'repr' && o.encoder === 'ema') {
@@ -155,7 +156,6 @@ function build(gen: LinearExo, obj: Objective, o: Required<Pick<LinearTrainOptio
     b.op('ema_update', [Ebar, E], { decay: o.emaDecay }, { name: 'ema_target', phase: 'update' });
   }
 
-  const dx = d;
   const fill = (block: Float32Array, off: number) => {
     let p = off;
     const put = (arr: Float32Array) => {
@@ -173,10 +173,10 @@ function build(gen: LinearExo, obj: Objective, o: Required<Pick<LinearTrainOptio
     const bt = gen.sample(B, dataRng);
     if (obj.kind === 'aug' && obj.kappa > 0) {
       for (let i = 0; i < B; i++)
-        for (let j = 0; j < dx; j++) {
+        for (let j = 0; j < d; j++) {
           const n = obj.kappa * dataRng.normal();
-          bt.oT[i * dx + j] += n;
-          bt.oT1[i * dx + j] += n;
+          bt.oT[i * d + j] += n;
+          bt.oT1[i * d + j] += n;
         }
     }
     put(bt.oT);
@@ -280,6 +280,5 @@ export async function trainLinearLam(gen: LinearExo, obj: Objective, opts: Linea
   if (E) res.E = E;
   if (obj.kind === 'sup') res.H = fromRowMajor(P['head.H'], gen.dAction, k, 'head.H');
   model.runner.dispose();
-  void lambdaEff;
   return res;
 }
