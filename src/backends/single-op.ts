@@ -32,6 +32,11 @@ export interface SingleOpSpec {
   align?: number;
   /** Extra float offset added to every tensor (tests unaligned kernels), default 0. */
   misalign?: number;
+  /**
+   * Place output 0 on input 0 (in-place y = f(x, …)); only for ops whose contract says
+   * `aliasOk` and whose output 0 has input 0's size. Input 0 then reads back as the output.
+   */
+  aliasOutput?: boolean;
 }
 
 export interface SingleOpLayout {
@@ -73,7 +78,12 @@ export function planSingleOp(spec: SingleOpSpec): SingleOpLayout {
     return start;
   };
   const inputOffsets = spec.inputShapes.map((s) => place(numel(s)));
-  const outputOffsets = outputShapes.map((s) => place(numel(s)));
+  if (spec.aliasOutput) {
+    if (!c.aliasOk) throw new RangeError(`single-op: ${spec.op} does not allow its output to alias an input`);
+    if (numel(outputShapes[0]) !== numel(spec.inputShapes[0]))
+      throw new RangeError(`single-op: ${spec.op} output ${fmtShape(outputShapes[0])} cannot alias input ${fmtShape(spec.inputShapes[0])}`);
+  }
+  const outputOffsets = outputShapes.map((s, i) => (spec.aliasOutput && i === 0 ? inputOffsets[0] : place(numel(s))));
   guards.push([at, guard]);
   at += guard;
   const tape = Int32Array.from(encodeInstruction(c.opcode, operands, inputOffsets, outputOffsets));
@@ -133,6 +143,7 @@ export function prepareSingleOp(backend: Backend, spec: SingleOpSpec, inputs: re
   for (const [o, n] of layout.guards) bits.fill(GUARD_BITS, o, o + n);
   inputs.forEach((d, i) => arena.set(asF32(d), layout.inputOffsets[i]));
   layout.outputShapes.forEach((s, i) => {
+    if (spec.aliasOutput && i === 0) return; // it is input 0
     const init = outputInit?.[i];
     const o = layout.outputOffsets[i];
     if (init) arena.set(asF32(init), o);
