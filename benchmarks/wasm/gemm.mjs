@@ -8,9 +8,9 @@
 //   node --experimental-wasm-relaxed-simd benchmarks/wasm/gemm.mjs   # relaxed-SIMD figures (Node 20)
 //
 // Every implementation is first checked against lamkit's simd result (max |Δ| relative to the
-// largest |C|); a mismatch is printed and that row is marked INVALID. Then each runs a warm-up
-// and `samples` timed products; we report median and p90 GFLOP/s and ratios to tfjs (1 thread)
-// and ort (2 threads). Timings on a shared machine are noisy: compare ratios, not absolutes.
+// largest |C|); a mismatch marks that row INVALID. Then, after a warm-up, `samples` rounds each
+// time one product of every implementation in turn (round-robin, so load changes hit all alike);
+// we report median and p90 and GFLOP/s ratios to tfjs (1 thread) and ort (2 threads). Timings on a shared machine are noisy: compare ratios, not absolutes.
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,19 +48,6 @@ async function loadLamkitWasm() {
 function stats(times) {
   const s = [...times].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)], p90: s[Math.min(s.length - 1, Math.floor(s.length * 0.9))] };
-}
-
-function time(fn, samples) {
-  // Warm-up: tier-up the engine and let pools spin up; at least 2 calls or 0.3 s.
-  const w0 = performance.now();
-  for (let i = 0; i < 2 || performance.now() - w0 < 300; i++) fn();
-  const t = [];
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    fn();
-    t.push(performance.now() - t0);
-  }
-  return stats(t);
 }
 
 function rng(seed) {
@@ -171,18 +158,6 @@ async function ortRunner(threads) {
   };
 }
 
-async function timeAsync(fn, samples) {
-  const w0 = performance.now();
-  for (let i = 0; i < 2 || performance.now() - w0 < 300; i++) await fn();
-  const t = [];
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  return stats(t);
-}
-
 function envHeader(lam) {
   let commit = 'unknown';
   try {
@@ -231,22 +206,24 @@ async function main() {
   const competitors = [];
   try {
     const t = await tfjsRunner(1);
-    competitors.push({ label: 'tfjs-backend-wasm', threads: 1, make: t.make, note: `simd ${t.info.simd}, multithread ${t.info.threads}` });
+    competitors.push({ label: 'tfjs-backend-wasm', threads: 1, make: t.make });
+    console.log(`tfjs-backend-wasm: SIMD ${t.info.simd}, multithread support ${t.info.threads}, setThreadsCount(1)`);
   } catch (e) {
     console.log(`tfjs-backend-wasm: skipped (${String(e.message ?? e).split('\n')[0]})`);
   }
-  for (const th of [1, 2]) {
+  // ort-web reads numThreads once, when its wasm initialises: only the 2-thread figure (the
+  // comparison target) is measured.
+  for (const th of [2]) {
     try {
       const o = await ortRunner(th);
+      console.log(`onnxruntime-web: wasm EP, env.wasm.numThreads = ${th}, SIMD on`);
       competitors.push({ label: 'onnxruntime-web', threads: th, make: o.make, async: true });
-      break; // ort's thread count is fixed at first session creation; measure 2 below
+      break;
     } catch (e) {
       console.log(`onnxruntime-web: skipped (${String(e.message ?? e).split('\n')[0]})`);
       break;
     }
   }
-  // ort-web's numThreads is read once when its wasm initialises: use 2 (the comparison target).
-  if (competitors.some((c) => c.label === 'onnxruntime-web')) competitors.find((c) => c.label === 'onnxruntime-web').threads = 2;
 
   const rows = [];
   for (const n of opts.sizes) {
@@ -260,28 +237,42 @@ async function main() {
     refRun.run();
     const ref = refRun.result();
     refRun.free();
+    // Every implementation set up and validated first; then samples are taken round-robin
+    // (one product of each per round) so load changes on a shared machine hit all of them alike.
+    const impls = [];
     for (const c of configs) {
-      c.backend.setThreads(c.threads);
       const x = lamkitRunner(c.backend, n, A, B);
-      x.run();
-      const err = maxRelDiff(x.result(), ref);
-      const t = time(x.run, opts.samples);
-      x.free();
-      rows.push({ n, label: c.label, threads: c.threads, err, ...t, gflops: flops / (t.median * 1e6), gflopsP90: flops / (t.p90 * 1e6) });
+      const run = () => {
+        c.backend.setThreads(c.threads);
+        x.run();
+      };
+      run();
+      impls.push({ label: c.label, threads: c.threads, run, err: maxRelDiff(x.result(), ref), free: x.free });
     }
     for (const c of competitors) {
       try {
         const x = await c.make(n, A, B);
         if (x.runAsync) await x.runAsync();
         else x.run();
-        const err = maxRelDiff(x.result(), ref);
-        const t = x.runAsync ? await timeAsync(x.runAsync, opts.samples) : time(x.run, opts.samples);
-        x.free();
-        rows.push({ n, label: c.label, threads: c.threads, err, ...t, gflops: flops / (t.median * 1e6), gflopsP90: flops / (t.p90 * 1e6) });
+        impls.push({ label: c.label, threads: c.threads, run: x.runAsync ?? x.run, err: maxRelDiff(x.result(), ref), free: x.free });
       } catch (e) {
         console.log(`${c.label} ${n}²: failed (${String(e.message ?? e).split('\n')[0]})`);
       }
     }
+    for (const im of impls) for (let i = 0; i < 2; i++) await im.run(); // warm-up / tier-up
+    const samples = impls.map(() => []);
+    for (let round = 0; round < opts.samples; round++) {
+      for (let i = 0; i < impls.length; i++) {
+        const t0 = performance.now();
+        await impls[i].run();
+        samples[i].push(performance.now() - t0);
+      }
+    }
+    impls.forEach((im, i) => {
+      const t = stats(samples[i]);
+      im.free();
+      rows.push({ n, label: im.label, threads: im.threads, err: im.err, ...t, gflops: flops / (t.median * 1e6), gflopsP90: flops / (t.p90 * 1e6) });
+    });
   }
   for (const c of configs) c.backend.setThreads(0);
 
