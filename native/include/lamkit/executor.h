@@ -3,14 +3,14 @@
  * returning to JavaScript. Shared by the native addon (CPU), the WASM build and (with its own
  * implementation behind the same tape) the CUDA executor.
  *
- * A plan is a *tape* of int32 words produced by src/graph/tape.ts:
+ * A plan is a *tape* of int32 words produced by src/graph/plan.ts (encoding helpers in src/ops/tape.ts):
  *   [opcode, nwords, operand_0 … operand_{nwords−1}] repeated.
  * Operands follow the argument order of the kernel in kernels.h that the opcode names:
  *   - a pointer is an element offset into the arena (−1 = NULL),
  *   - an integer is the value itself (sizes < 2^31),
  *   - a float is its IEEE-754 bit pattern.
  * Opcodes are listed once in native/include/lamkit/opcodes.h and mirrored by
- * src/graph/opcodes.ts (a test checks they agree).
+ * src/ops/opcodes.ts (a test checks they agree).
  *
  * The arena is one float32 buffer holding parameters, optimiser state, gradients,
  * activations, the feed slot of one step and the step counter; the planner lays it out
