@@ -14,8 +14,8 @@
  *     OPENBLAS_NUM_THREADS = threads),
  *   - the CPU's fp32 FMA peak (benchmarks/kernels/fma_peak.c, register-only FMA chains),
  *   - PyTorch CPU convolutions (benchmarks/kernels/torch_conv.py via /usr/bin/python3).
- * An anchor that cannot run is skipped with the reason. Timing: warm-up, ≥ 20 samples (each
- * sample ≥ ~2 ms of repeated steps), median and p90. Output: a markdown table (GFLOP/s,
+ * An anchor that cannot run is skipped with the reason. Timing: warm-up, ≥ 20 samples (one
+ * step per sample unless a step is < 0.25 ms), median and p90. Output: a markdown table (GFLOP/s,
  * ×reference = speed-up over the reference backend, ×best = fraction of the fastest in the row
  * group, % of FMA peak) or, with --json, JSON Lines:
  *   {"kind":"kernel","name":"gemm","shape":[1024,1024,1024],"backend":"native-cpu","threads":2,
@@ -175,21 +175,24 @@ function inputsFor(shapes: readonly Shape[], seed: number): TensorData[] {
   });
 }
 
-/** Median / p90 of per-step times: each sample runs `steps` steps so it lasts ≥ ~2 ms. */
-function timeOp(p: PreparedOp, samples: number): { median: number; p90: number; samples: number } {
+/**
+ * Per-step times of `samples` samples (after a warm-up). A sample is one step unless a step is
+ * shorter than 0.25 ms (then enough steps to reach it): on a shared machine a long sample is
+ * more likely to be preempted, so samples are kept as short as the anchors' (one call each).
+ */
+function timeOp(p: PreparedOp, samples: number): number[] {
   p.run(1);
   const t0 = performance.now();
   p.run(1);
   const one = Math.max(performance.now() - t0, 1e-3);
-  const steps = Math.min(1000, Math.max(1, Math.ceil(2 / one)));
+  const steps = Math.min(1000, Math.max(1, Math.ceil(0.25 / one)));
   const ts: number[] = [];
   for (let i = 0; i < samples; i++) {
     const a = performance.now();
     p.run(steps);
     ts.push((performance.now() - a) / steps);
   }
-  ts.sort((x, y) => x - y);
-  return { median: ts[Math.floor(ts.length / 2)], p90: ts[Math.min(ts.length - 1, Math.floor(ts.length * 0.9))], samples };
+  return ts;
 }
 
 /** NMSE and max |Δ| of `got` against the reference outputs; guard zones must be intact. */
@@ -315,10 +318,11 @@ export async function run(argv: string[]): Promise<number> {
   const reference = status.find((s) => s.name === 'reference')?.backend;
   if (!reference) throw new Error('bench kernels: the reference backend is unavailable');
   const backends: Backend[] = [];
+  const skippedMsgs: string[] = [];
   for (const s of status) {
     if (wanted && !wanted.includes(s.name)) continue;
     if (!s.available || !s.backend) {
-      say(`backend ${s.name}: skipped (${s.reason})`);
+      skippedMsgs.push(`backend ${s.name}: skipped (${s.reason})`);
       continue;
     }
     backends.push(s.backend);
@@ -338,23 +342,43 @@ export async function run(argv: string[]): Promise<number> {
   };
   emit(env);
   say(`# lamkit bench kernels\n\ncommit ${env.commit} · ${env.cpu} (${env.cores} cores) · threads ${threads} · SIMD ${env.simd} · node ${env.node} · ${env.date}\n`);
+  for (const m of skippedMsgs) say(m);
 
   // ---- anchors: FMA peak first (used for % of peak) -----------------------------------------
   const anchors = values['no-anchors'] !== true;
+  // FMA peak: measured once now and again in every timing round; the best run counts (the
+  // loop is register-only, so a slower run can only mean the machine was busy).
   let peak: number | undefined;
+  let peakBin: string | undefined;
+  let peakLanes = 0;
+  const measurePeak = () => {
+    if (!peakBin) return;
+    const r = sh(peakBin, [String(threads)]);
+    try {
+      const o = JSON.parse(r.stdout.trim()) as { gflops: number; lanes: number };
+      peak = Math.max(peak ?? 0, o.gflops);
+      peakLanes = o.lanes;
+    } catch {
+      say(`FMA peak: run failed (${JSON.stringify((r.stdout + r.stderr).slice(0, 200))})`);
+    }
+  };
   if (anchors) {
     const c = compileAnchor(join(root, 'benchmarks/kernels/fma_peak.c'), 'fma_peak', ['-march=native', '-ffp-contract=fast', '-pthread']);
     if (c.bin) {
-      const r = sh(c.bin, [String(threads)]);
-      try {
-        const o = JSON.parse(r.stdout.trim()) as { gflops: number; lanes: number };
-        peak = o.gflops;
-        emit({ kind: 'peak', name: 'fma_f32', threads, gflops: o.gflops, lanes: o.lanes });
-        say(`FMA peak (register-only fp32 FMA loop, ${o.lanes} lanes, ${threads} threads): ${o.gflops.toFixed(1)} GFLOP/s`);
-      } catch {
-        say(`FMA peak: skipped (fma_peak printed ${JSON.stringify(r.stdout + r.stderr)})`);
-      }
+      peakBin = c.bin;
+      measurePeak();
     } else say(`FMA peak: skipped (${c.reason})`);
+  }
+  // PyTorch anchor: present when /usr/bin/python3 can import torch.
+  const torchPy = process.env.LAMKIT_TORCH_PYTHON || '/usr/bin/python3';
+  let torchOk = false;
+  if (anchors && ops.some((o) => CONV_OPS.includes(o))) {
+    if (!existsSync(torchPy)) say(`PyTorch anchor: skipped (${torchPy} not found; install with \`apt-get install -y python3-torch\`)`);
+    else {
+      const r = sh(torchPy, ['-c', 'import torch; print(torch.__version__)']);
+      if (r.status === 0) torchOk = true;
+      else say(`PyTorch anchor: skipped (${torchPy} cannot import torch: ${(r.stderr || '').trim().split('\n').slice(-1)[0]}; \`apt-get install -y python3-torch\`)`);
+    }
   }
   let openblas: string | undefined;
   if (anchors && ops.includes('gemm')) {
@@ -364,10 +388,12 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const cases = buildCases(ops, sizes, batch);
-  const rows: Row[] = [];
-  let failures = 0;
   const refTimeLimit = 1e8; // flops; the float64 JS reference runs ~0.1 GFLOP/s
+  let failures = 0;
 
+  // ---- validate every (case, backend) and keep the prepared programs for timing -----------
+  interface Slot { c: Case; backend: string; threads: number; p?: PreparedOp; times: number[]; samples: number; validated?: string }
+  const slots: Slot[] = [];
   for (const c of cases) {
     const spec = { op: c.op, inputShapes: c.inputShapes, attrs: c.attrs, acc: false };
     const inputs = inputsFor(c.inputShapes, 1234);
@@ -396,48 +422,59 @@ export async function run(argv: string[]): Promise<number> {
       } else if (c.flops > refTimeLimit) {
         continue; // the reference is not timed on big shapes (it would take minutes)
       }
-      const p = prepareSingleOp(b, spec, inputs);
-      try {
-        const t = timeOp(p, b === reference ? Math.min(samples, 3) : samples);
-        const bt = b.name === 'native-cpu' ? threads : (b.info().threads ?? 1);
-        rows.push({ c, backend: b.name, threads: bt, median_ms: t.median, p90_ms: t.p90, samples: t.samples, gflops: c.flops / (t.median * 1e6), validated });
-      } finally {
-        p.dispose();
+      const bt = b.name === 'native-cpu' ? threads : (b.info().threads ?? 1);
+      slots.push({ c, backend: b.name, threads: bt, p: prepareSingleOp(b, spec, inputs), times: [], samples: b === reference ? Math.min(samples, 3) : samples, validated });
+    }
+    if (openblas && c.group === 'gemm') slots.push({ c, backend: 'openblas', threads, times: [], samples });
+    if (torchOk && c.torch) slots.push({ c, backend: 'pytorch-cpu', threads, times: [], samples });
+  }
+  say(`validated ${slots.filter((s) => s.p && s.backend !== 'reference').length} backend/case combinations against the reference${failures ? `, ${failures} FAILED` : ''}`);
+
+  // ---- time in interleaved rounds: each round gives every slot a share of its samples, so
+  // load changes on a shared machine hit lamkit and the anchors alike --------------------------
+  const rounds = Math.min(4, samples);
+  for (let r = 0; r < rounds; r++) {
+    measurePeak();
+    const share = (s: Slot) => Math.floor((s.samples * (r + 1)) / rounds) - Math.floor((s.samples * r) / rounds);
+    for (const s of slots) {
+      const n = share(s);
+      if (n <= 0) continue;
+      if (s.p) s.times.push(...timeOp(s.p, n));
+      else if (s.backend === 'openblas' && openblas) {
+        const k = s.c.shape[0];
+        const o = sh(openblas, [String(k), String(k), String(k), String(n)], { OPENBLAS_NUM_THREADS: String(threads) });
+        try {
+          s.times.push(...(JSON.parse(o.stdout.trim()) as { times: number[] }).times);
+        } catch {
+          say(`OpenBLAS anchor failed for ${k}³: ${(o.stderr || o.stdout || String(o.error)).trim().split('\n')[0]}`);
+        }
       }
     }
-    if (openblas && c.group === 'gemm') {
-      const n = c.shape[0];
-      const r = sh(openblas, [String(n), String(n), String(n), String(samples)], { OPENBLAS_NUM_THREADS: String(threads) });
-      try {
-        const o = JSON.parse(r.stdout.trim()) as { median_ms: number; p90_ms: number; samples: number };
-        rows.push({ c, backend: 'openblas', threads, median_ms: o.median_ms, p90_ms: o.p90_ms, samples: o.samples, gflops: c.flops / (o.median_ms * 1e6) });
-      } catch {
-        say(`OpenBLAS anchor failed for ${n}³: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n')[0]}`);
+    // PyTorch: one python process per round for every conv case (import torch costs seconds).
+    const tslots = slots.filter((s) => s.backend === 'pytorch-cpu' && share(s) > 0);
+    if (tslots.length) {
+      const o = sh(torchPy, [join(root, 'benchmarks/kernels/torch_conv.py')], { OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
+        JSON.stringify({ threads, samples: share(tslots[0]), cases: tslots.map((s) => s.c.torch) }));
+      const lines = (o.stdout || '').trim().split('\n').filter(Boolean);
+      if (o.status !== 0 || lines.length < tslots.length) {
+        say(`PyTorch anchor failed: ${(o.stderr || String(o.error)).trim().split('\n').slice(-1)[0]}`);
+      } else {
+        tslots.forEach((s, i) => s.times.push(...(JSON.parse(lines[i]) as { times: number[] }).times));
+        if (r === 0 && lines[tslots.length]) say(`PyTorch: ${lines[tslots.length]}`);
       }
     }
   }
-
-  // PyTorch conv anchor: one python process for every conv case.
-  const convCasesList = cases.filter((c) => c.torch);
-  if (anchors && convCasesList.length) {
-    const py = process.env.LAMKIT_TORCH_PYTHON || '/usr/bin/python3';
-    const script = join(root, 'benchmarks/kernels/torch_conv.py');
-    if (!existsSync(py)) say(`PyTorch anchor: skipped (${py} not found; install with \`apt-get install -y python3-torch\`)`);
-    else {
-      const r = sh(py, [script], { OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) }, JSON.stringify({ threads, samples, cases: convCasesList.map((c) => c.torch) }));
-      const lines = (r.stdout || '').trim().split('\n').filter(Boolean);
-      if (r.status !== 0 || lines.length < convCasesList.length) {
-        const why = (r.stderr || '').includes('No module named') ? 'torch is not installed; `apt-get install -y python3-torch`' : (r.stderr || String(r.error)).trim().split('\n').slice(-1)[0];
-        say(`PyTorch anchor: skipped (${why})`);
-      } else {
-        convCasesList.forEach((c, i) => {
-          const o = JSON.parse(lines[i]) as { median_ms: number; p90_ms: number; samples: number };
-          rows.push({ c, backend: 'pytorch-cpu', threads, median_ms: o.median_ms, p90_ms: o.p90_ms, samples: o.samples, gflops: c.flops / (o.median_ms * 1e6) });
-        });
-        const meta = lines[convCasesList.length];
-        if (meta) say(`PyTorch: ${meta}`);
-      }
-    }
+  if (peak !== undefined) {
+    emit({ kind: 'peak', name: 'fma_f32', threads, gflops: peak, lanes: peakLanes });
+    say(`FMA peak (register-only fp32 FMA loop, ${peakLanes} lanes, ${threads} threads, best of ${rounds + 1} runs): ${peak.toFixed(1)} GFLOP/s`);
+  }
+  const rows: Row[] = [];
+  for (const s of slots) {
+    s.p?.dispose();
+    if (!s.times.length) continue;
+    const ts = [...s.times].sort((x, y) => x - y);
+    const median = ts[Math.floor(ts.length / 2)], p90 = ts[Math.min(ts.length - 1, Math.floor(ts.length * 0.9))];
+    rows.push({ c: s.c, backend: s.backend, threads: s.threads, median_ms: median, p90_ms: p90, samples: ts.length, gflops: s.c.flops / (median * 1e6), validated: s.validated });
   }
 
   // ---- report -----------------------------------------------------------------------------
