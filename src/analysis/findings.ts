@@ -12,7 +12,7 @@
 import { LinearExo, type LinearExoConfig } from '../data/linear-exo.js';
 import type { LinearTrainOptions } from '../lam/linear-objectives.js';
 import { closedForm } from './closed-form.js';
-import { type RunResult, runExperiment } from './experiment.js';
+import { BASE_TRAIN_STEPS, defaultTrainSteps, type RunResult, runExperiment } from './experiment.js';
 import { LinearSources } from './linear-sources.js';
 import { type Objective, objectiveLabel, parseObjective } from './objective.js';
 import { populationMetrics } from './population.js';
@@ -135,16 +135,8 @@ export function findingPoints(dA: number): Point[] {
   return pts;
 }
 
-/**
- * Supervised runs first sit near the reconstruction optimum (the exogenous subspace) and need
- * about 2.5× the steps to rotate to the action subspace; κ-augmented and cross-exogenous runs
- * have noisier gradients (noisy inputs; an unpredictable target copy) and need them to reach 1%.
- */
-export const SLOW_OBJECTIVE_STEP_FACTOR = 2.5;
-
 function trainOptsFor(obj: Objective, o: Omit<LinearTrainOptions, 'k'> = {}): Omit<LinearTrainOptions, 'k'> {
-  const steps = o.steps ?? 600;
-  return obj.kind === 'sup' || obj.kind === 'aug' || obj.kind === 'cross' ? { ...o, steps: Math.round(steps * SLOW_OBJECTIVE_STEP_FACTOR) } : { ...o, steps };
+  return { ...o, steps: defaultTrainSteps(obj, o.steps ?? BASE_TRAIN_STEPS) };
 }
 
 /** Runs every sweep and builds the report sections. */

@@ -3,7 +3,7 @@
  * configuration and one objective. `--json` prints one object; otherwise a compact table.
  */
 import { FLAG_OF, type LinearExoConfig, parseSigma } from '../data/linear-exo.js';
-import { type Mode, type RunResult, runExperiment } from '../analysis/experiment.js';
+import { defaultTrainSteps, type Mode, type RunResult, runExperiment } from '../analysis/experiment.js';
 import { parseObjective, type SupNorm } from '../analysis/objective.js';
 import { UsageError, numberFlag, parseFlags } from './usage.js';
 
@@ -31,7 +31,7 @@ model:
   --sup-norm N       labelled (λ_eff = λ, default) | batch (λ_eff = pλ)
   --encoder E        repr only: fixed (E_γ, default) | ema | naive (learned encoder)
   --mode M           closed-form | trained   (closed-form)
-  --steps N          training steps (600)       --batch N   batch size (128)
+  --steps N          training steps (600; 1500 for sup, cross, aug)   --batch N   batch size (128)
   --lr X             peak Adam learning rate (1e-2)
   --backend ID       engine backend for training (default: best available)
 output:
@@ -151,7 +151,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--encoder ${encoder}: a learned encoder needs --objective repr:<γ> and --mode trained`);
   const k = v.k !== undefined ? numberFlag('k', v.k as string, 0, { integer: true, min: 1 }) : undefined;
   const train = {
-    steps: numberFlag('steps', v.steps as string | undefined, 600, { integer: true, min: 1 }),
+    steps: v.steps === undefined ? defaultTrainSteps(objective) : numberFlag('steps', v.steps as string, 600, { integer: true, min: 1 }),
     batch: numberFlag('batch', v.batch as string | undefined, 128, { integer: true, min: 2 }),
     lr: numberFlag('lr', v.lr as string | undefined, 1e-2, { min: 0, minExclusive: true }),
     backend: v.backend as string | undefined,

@@ -17,7 +17,7 @@ linear-exo generator: σ_ξ sweep, k sweep, representation-space γ sweep, actio
 sweep and cross-exogenous reconstruction, closed form beside trained linear LAMs.
 
   --out DIR       report directory (lamkit-report)
-  --steps N       training steps per trained point (600)
+  --steps N       training steps per trained point (600; ×2.5 for sup and cross)
   --backend ID    engine backend for training (default: best available)
   --no-train      closed form only (seconds)
   --seed N        generator seed (0)

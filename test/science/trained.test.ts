@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { LinearExo } from '../../src/data/linear-exo.js';
 import { testSeed } from '../../src/data/rng.js';
 import { type RunResult, runExperiment } from '../../src/analysis/experiment.js';
-import { parseObjective } from '../../src/analysis/objective.js';
+import { parseObjective, type SupNorm } from '../../src/analysis/objective.js';
 import { closedForm } from '../../src/analysis/closed-form.js';
 import { populationMetrics } from '../../src/analysis/population.js';
 import { trainLinearLam } from '../../src/lam/linear-objectives.js';
@@ -18,8 +18,8 @@ const seed = testSeed();
 const TOL = 0.05;
 const T = 240_000;
 
-async function trained(sigmaXi: number, objective: string, k: number, steps: number, extra: Record<string, unknown> = {}): Promise<RunResult> {
-  return runExperiment({ config: { seed, sigmaXi, ...extra }, objective: parseObjective(objective), k, mode: 'trained', train: { steps } });
+async function trained(sigmaXi: number, objective: string, k: number, steps: number, extra: Record<string, unknown> = {}, norm: SupNorm = 'labelled'): Promise<RunResult> {
+  return runExperiment({ config: { seed, sigmaXi, ...extra }, objective: parseObjective(objective, norm), k, mode: 'trained', train: { steps } });
 }
 
 function check(r: RunResult, a: number, xi: number, lossTol = 0.01) {
@@ -40,6 +40,15 @@ describe('trained linear LAMs match the closed form (residualised, ±0.05)', () 
   it('remedies at σ_ξ = 2σ_a: cross-exogenous and action supervision (λ = 6 > 3) restore R²_a ≈ 1, R²_ξ ≈ 0', async () => {
     check(await trained(2, 'cross', 4, 1500), 1, 0);
     check(await trained(2, 'sup:6', 4, 1500), 1, 0);
+  }, T);
+
+  it('labelled fraction p = 0.5, λ = 5: the masked term follows λ_eff (labelled: 5 > 3 → action; batch: 2.5 < 3 → leak)', async () => {
+    const lab = await trained(2, 'sup:5:0.5', 4, 1500, {}, 'labelled');
+    expect(lab.note).toMatch(/λ_eff = λ = 5/);
+    check(lab, 1, 0);
+    const bat = await trained(2, 'sup:5:0.5', 4, 1500, {}, 'batch');
+    expect(bat.note).toMatch(/λ_eff = pλ = 2.5/);
+    check(bat, 0, 0.5);
   }, T);
 
   it('κ-augmentation regression: trained matches its closed form (κ = 1, σ_ξ = 0.5 → half action, half exogenous)', async () => {
