@@ -111,9 +111,13 @@ export class WasmBackend implements Backend {
 
   info(): BackendInfo {
     const f = this.instance.exports.lam_wasm_features();
+    const isa = this.cstr(this.instance.exports.lam_isa_name());
+    // `lamkit doctor` prints isa on the backend's line: say which module runs and why a better
+    // one does not (e.g. relaxed SIMD behind a Node flag, threads without cross-origin isolation).
+    const why = this.features.notes.length ? ` (${this.features.notes.join('; ')})` : '';
     return {
       name: this.name,
-      isa: this.cstr(this.instance.exports.lam_isa_name()),
+      isa: `${isa} · module ${this.variant}${(f & 2) !== 0 ? ' · relaxed SIMD' : ''}${why}`,
       threads: this.broken ? 1 : this.threads,
       details: {
         variant: this.variant,
