@@ -80,6 +80,8 @@ export interface Plan {
     sumOfTensorsBytes: number;
     /** Bytes of the temp region after reuse. */
     tempBytes: number;
+    /** Lower bound of the temp region: the most temp bytes alive at one instant. */
+    tempLowerBoundBytes: number;
   };
 }
 
@@ -141,21 +143,38 @@ export function plan(graph: Graph, opts: PlanOptions = {}): Plan {
   const end = nodes.length;
   for (const v of graph.outputs.values()) touch(v, end);
   for (const c of graph.checks) touch(c.value, end);
-  const temps = [...first.keys()].sort((a, b) => b.floats - a.floats || first.get(a)! - first.get(b)!);
-  const placed: { b: Buffer; lo: number; hi: number; s: number; e: number }[] = [];
-  let tempTop = 0;
-  for (const b of temps) {
-    const s = first.get(b)!;
-    const e = last.get(b)!;
-    const clash = placed.filter((p) => p.s <= e && s <= p.e).sort((x, y) => x.lo - y.lo);
-    let lo = 0;
-    for (const p of clash) {
-      if (lo + b.floats <= p.lo) break;
-      lo = Math.max(lo, align(p.hi));
+  // Greedy interval placement; two orders (biggest first, earliest first), keep the smaller.
+  const place2 = (order: Buffer[]): { at: Map<Buffer, number>; top: number } => {
+    const placed: { lo: number; hi: number; s: number; e: number }[] = [];
+    const at = new Map<Buffer, number>();
+    let top = 0;
+    for (const b of order) {
+      const s = first.get(b)!;
+      const e = last.get(b)!;
+      const clash = placed.filter((p) => p.s <= e && s <= p.e).sort((x, y) => x.lo - y.lo);
+      let lo = 0;
+      for (const p of clash) {
+        if (lo + b.floats <= p.lo) break;
+        lo = Math.max(lo, align(p.hi));
+      }
+      placed.push({ lo, hi: lo + b.floats, s, e });
+      at.set(b, lo);
+      top = Math.max(top, align(lo + b.floats));
     }
-    placed.push({ b, lo, hi: lo + b.floats, s, e });
-    roots.set(b, tempStart + lo);
-    tempTop = Math.max(tempTop, align(lo + b.floats));
+    return { at, top };
+  };
+  const keys = [...first.keys()];
+  const bySize = place2([...keys].sort((a, b) => b.floats - a.floats || first.get(a)! - first.get(b)!));
+  const byStart = place2([...keys].sort((a, b) => first.get(a)! - first.get(b)! || b.floats - a.floats));
+  const best = byStart.top < bySize.top ? byStart : bySize;
+  for (const [b, lo] of best.at) roots.set(b, tempStart + lo);
+  const tempTop = best.top;
+  // Lower bound for any placement: the most floats alive at one instant.
+  let liveMax = 0;
+  for (let i = 0; i <= nodes.length; i++) {
+    let sum = 0;
+    for (const b of keys) if (first.get(b)! <= i && i <= last.get(b)!) sum += b.floats;
+    liveMax = Math.max(liveMax, sum);
   }
   const arenaFloats = Math.max(1, tempStart + tempTop);
   const off = (v: Value): number => {
@@ -242,6 +261,7 @@ export function plan(graph: Graph, opts: PlanOptions = {}): Plan {
       residentBytes: 4 * residentFloats,
       sumOfTensorsBytes: 4 * sumFloats,
       tempBytes: 4 * tempTop,
+      tempLowerBoundBytes: 4 * liveMax,
     },
   };
 }
@@ -306,7 +326,7 @@ function uniq<T>(xs: T[]): T[] {
 export function memorySummary(p: Plan): string {
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
   const m = p.memory;
-  return `arena ${mb(m.peakBytes)} (resident ${mb(m.residentBytes)}, temps ${mb(m.tempBytes)}) vs ${mb(m.sumOfTensorsBytes)} for all tensors without reuse (${(m.sumOfTensorsBytes / Math.max(1, m.peakBytes)).toFixed(2)}×)`;
+  return `arena ${mb(m.peakBytes)} (resident ${mb(m.residentBytes)}, temps ${mb(m.tempBytes)}; live-set bound ${mb(m.tempLowerBoundBytes)}) vs ${mb(m.sumOfTensorsBytes)} for all tensors without reuse (${(m.sumOfTensorsBytes / Math.max(1, m.peakBytes)).toFixed(2)}×)`;
 }
 
 export { SPECIAL_OPCODES, numel };

@@ -17,6 +17,8 @@ describe('plan', () => {
     const { plan } = planPreset('conv64', { batch: 32 });
     console.log(`conv64 batch 32: peak ${plan.memory.peakBytes} bytes; ${memorySummary(plan)}`);
     expect(plan.memory.peakBytes).toBeLessThan(0.7 * plan.memory.sumOfTensorsBytes);
+    // the placement is close to the live-set lower bound (no fragmentation to speak of)
+    expect(plan.memory.tempBytes).toBeLessThanOrEqual(1.05 * plan.memory.tempLowerBoundBytes + 64);
     // resident = params + Adam m and v (+ the step counter and alignment)
     const nParams = plan.params.reduce((s, p) => s + p.size, 0);
     expect(plan.memory.residentBytes).toBeGreaterThanOrEqual(3 * 4 * nParams);
