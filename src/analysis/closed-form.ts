@@ -122,7 +122,12 @@ export interface LamProblem {
   lambdaEff?: number;
 }
 
-/** Solves the reduced-rank regression of a LamProblem (see file header). W is k × (2·d_in). */
+/**
+ * Solves the reduced-rank regression of a LamProblem (see file header). W is k × (2·d_in).
+ * The supervised target is residualised on F as well (ã = a − Π_F a): the part of a predictable
+ * from o_t costs the latent nothing, since W1 can add it in the same dimensions H reads. This is
+ * exact when F is among the IDM inputs and k ≥ d_a (or the policy gain is 0).
+ */
 export function solveLamProblem(prob: LamProblem, k: number): { W1: Matrix; W2: Matrix; floor: number; spectrum: number[] } {
   const X = vcat(prob.X1, prob.X2);
   const Xt = minus(X, projectOn(X, prob.F));

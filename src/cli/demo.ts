@@ -45,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const log = values.json ? () => {} : (s: string) => process.stderr.write(s);
   let nTrained = 0;
+  let backend = 'none (--no-train)';
   const res = await runFindings({
     train: !values['no-train'],
     base: { seed },
@@ -52,13 +53,14 @@ export async function run(argv: string[]): Promise<number> {
     onRow: (r: FindingRow) => {
       if (r.kind === 'trained') {
         nTrained++;
+        backend = r.backend ?? backend;
         log(`  trained ${r.objective.padEnd(10)} ${r.sweep}=${r.x}  R²(a|z̃)=${r.r2_action.toFixed(3)} R²(ξ|z̃)=${r.r2_xi.toFixed(3)}  (${r.backend}, ${r.seconds?.toFixed(1)} s)\n`);
       }
     },
   });
   const seconds = (performance.now() - t0) / 1000;
   const report: Report = (await loadReport(out)) ?? { title: 'lamkit report — why latent actions fail, and how to prevent it', sections: [] };
-  report.meta = { ...(report.meta ?? {}), lamkit: LAMKIT_VERSION, 'linear demo seconds': Number(seconds.toFixed(1)), 'trained points': nTrained, 'training steps': steps };
+  report.meta = { ...(report.meta ?? {}), lamkit: LAMKIT_VERSION, 'linear demo seconds': Number(seconds.toFixed(1)), 'trained points': nTrained, 'training steps': steps, 'training backend': backend };
   for (const s of res.sections) upsertSection(report, s);
   // Keep the linear sections first, in order, whatever else the report holds.
   const ids = res.sections.map((s) => s.id);
