@@ -5,7 +5,7 @@
  * exogenous innovation ξ_t and the exogenous state x_t; S_exo comes from counterfactual pairs.
  *
  * The embedding of o_t = [a fixed seeded random projection of the raw frame, the FDM encoder's
- * bottom features, an 8×8 average pool of the agent-only view]: the first removes what is
+ * bottom map averaged per channel, a 4×4 average pool of the agent-only view]: the first removes what is
  * linear in the pixels, the second what the model itself extracts from o_t, the third any
  * smooth function of the agent position (the part of z that is not identified, SCIENCE.md §3).
  * ξ and x are standardised per dimension so every exogenous component weighs the same.
@@ -31,7 +31,7 @@ export interface ConvProbeResult {
   accActionRaw: number;
   r2XiRaw: number;
   /**
-   * State-conditional linear probes (held-out): features z̃ ⊗ [1, onehot(agent cell in a 3×3
+   * State-conditional linear probes (held-out): features z̃ ⊗ [1, onehot(agent cell in a 2×2
    * partition of the frame)]. A conv IDM can encode the action through a state-dependent code
    * (a different direction per image region) that one global linear map cannot read; a and ξ
    * are independent of s_t, so what these probes gain is still information about the
@@ -59,11 +59,11 @@ export interface ConvProbeOptions {
 }
 
 /** Side of the average-pooled agent-only view in the embedding of o_t (POOL×POOL dims). */
-const POOL = 8;
+const POOL = 4;
 
 /**
  * Latent z (quantised when a codebook is given) and the embedding of o_t for a batch:
- * [random projection of the frame (projDims), FDM encoder bottom features (embedDim),
+ * [random projection of the frame (projDims), FDM encoder bottom map averaged per channel,
  * POOL×POOL average pool of the agent-only view (a smooth code of the agent position)].
  */
 export function latentsAndEmbedding(model: ConvLam, vq: VqCodebook | null, b: GridworldBatch, proj: Float32Array, projDims: number): { z: Float32Array; emb: Float32Array } {
@@ -71,9 +71,18 @@ export function latentsAndEmbedding(model: ConvLam, vq: VqCodebook | null, b: Gr
   const ot = frames(b, 'obs');
   let z = model.idm(t, ot, frames(b, 'next')).data;
   if (vq) z = vq.quantise(z, b.n).q;
-  const feat = model.embed(t, model.encode(t, ot)).data;
+  // Channel means of the encoder's bottom map: a compact nonlinear summary of o_t (the full map
+  // has too many dims for a residualiser fitted on ~10³ rows).
+  const e4 = model.encode(t, ot).e4;
+  const [E, , bh, bw] = e4.shape;
+  const feat = new Float32Array(b.n * E);
+  for (let c = 0; c < E; c++) for (let n = 0; n < b.n; n++) {
+    let s = 0;
+    for (let i = 0; i < bh * bw; i++) s += e4.data[(c * b.n + n) * bh * bw + i];
+    feat[n * E + c] = s / (bh * bw);
+  }
   const [C, H, W] = b.frameShape;
-  const F = C * H * W, E = model.embedDim, D = embeddingDim(model, projDims);
+  const F = C * H * W, D = embeddingDim(model, projDims);
   const emb = new Float32Array(b.n * D);
   const ph = H / POOL, pw = W / POOL;
   for (let n = 0; n < b.n; n++) {
@@ -95,12 +104,12 @@ export function latentsAndEmbedding(model: ConvLam, vq: VqCodebook | null, b: Gr
 }
 
 function embeddingDim(model: ConvLam, projDims: number): number {
-  return projDims + model.embedDim + POOL * POOL;
+  return projDims + model.spec.widths[3] + POOL * POOL;
 }
 
 /** Runs every probe on fresh held-out samples of `world` (same world, new sample stream). */
 export function probeConvLam(model: ConvLam, vq: VqCodebook | null, world: Gridworld, opts: ConvProbeOptions = {}): ConvProbeResult {
-  const n = opts.n ?? 3000, pairs = opts.pairs ?? 1500, projDims = opts.projDims ?? 64, seed = opts.seed ?? 99;
+  const n = opts.n ?? 2000, pairs = opts.pairs ?? 800, projDims = opts.projDims ?? 16, seed = opts.seed ?? 99;
   const test = new Gridworld(world.cfg, seed * 104729 + 17);
   const F = test.frameSize, k = model.spec.k;
   const proj = new Rng(seed).fillNormal(new Float32Array(projDims * F), 0, 1 / Math.sqrt(F));
@@ -210,7 +219,7 @@ function actionAccuracy(z: number[], emb: number[], k: number, embDim: number, l
   return { residualised: score(Zt), raw: score(Z) };
 }
 
-const CELLS = 3;
+const CELLS = 2;
 
 /** Index of the agent's cell in a CELLS×CELLS partition of the frame (by the sprite centre). */
 function agentCell(g: Gridworld, x: number, y: number): number {

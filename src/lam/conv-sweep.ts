@@ -130,7 +130,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       const objective = parseConvObjective(c.objective);
       const t0 = Date.now();
       const r = trainConvLam({ preset: o.preset, objective, bottleneck: c.bottleneck, steps: o.steps, lr: o.lr, batch: o.batch, seed: 1000 + seed, world: { strength: c.strength }, logEvery: Math.max(1, Math.floor(o.steps / 25)) });
-      const p = probeConvLam(r.model, r.vq, r.world, { n: o.probeN ?? (o.quick ? 1000 : 2000), pairs: o.probePairs ?? (o.quick ? 400 : 800), projDims: 32, seed: 50 + seed });
+      const p = probeConvLam(r.model, r.vq, r.world, { n: o.probeN ?? (o.quick ? 1000 : 2000), pairs: o.probePairs ?? (o.quick ? 400 : 800), projDims: 16, seed: 50 + seed });
       const last = r.log[r.log.length - 1];
       const run: SweepRun = {
         group: c.group,
@@ -306,8 +306,8 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
     title: `Nonlinear LAM on the distracting gridworld (${o.preset}${o.quick ? ', quick' : ''})`,
     paragraphs: [
       `Conv U-Net LAM (${o.preset}, PRESETS.md) trained ${o.steps} steps per run, ${o.seeds} seeds per configuration, distractor strengths ${o.strengths.join(', ')}. ` +
-        `Probes on held-out data: z is residualised on an embedding of o_t (a seeded random projection of the frame, the FDM encoder's bottom features, an 8×8 pool of the agent-only view), then linear probes (src/analysis/probes.ts); mean ± std over seeds. ` +
-          `Action quality is the state-conditional linear probe (z̃ ⊗ one-hot of the agent's cell in a 3×3 partition): the conv IDM codes the action differently per image region, which one global linear map cannot read; the plain linear probe is shown beside it.`,
+        `Probes on held-out data: z is residualised on an embedding of o_t (a seeded random projection of the frame, the FDM encoder's bottom map averaged per channel, a 4×4 pool of the agent-only view), then linear probes (src/analysis/probes.ts); mean ± std over seeds. ` +
+          `Action quality is the state-conditional linear probe (z̃ ⊗ one-hot of the agent's cell in a 2×2 partition): the conv IDM codes the action differently per image region, which one global linear map cannot read; the plain linear probe is shown beside it.`,
       `Remedies at distractors ${smax}: oracle agent-only representation, latent FDM against an EMA target encoder, action supervision (λ = ${o.supLambda}, p = 0.05, averaged over labelled samples), cross-exogenous reconstruction on counterfactual pairs. latent-nosg is the same latent FDM without stop-gradient (it collapses).`,
       `Checks: ${passed}/${res.checks.length} pass. ` + res.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'} ${c.claim} — ${c.detail}.`).join(' '),
       `Timing: ${ms.toFixed(1)} ms per training step (forward + backward + Adam) vs ${rms.toFixed(2)} ms rendering one batch (${((100 * rms) / (ms + rms)).toFixed(1)}% of a step); sweep ${seconds.toFixed(0)} s.`,

@@ -63,7 +63,10 @@ export interface ConvTrainResult {
 export function trainConvLam(opts: ConvTrainOptions): ConvTrainResult {
   const spec0 = CONV_PRESETS[opts.preset];
   if (!spec0) throw new RangeError(`--preset: expected grid32 or conv64 for the gridworld, got '${opts.preset}'`);
-  const spec: ConvLamSpec = { ...spec0, batch: opts.batch ?? spec0.batch, lr: opts.lr ?? spec0.lr };
+  // The frame size may differ from the preset's (any multiple of 16; ConvLam checks it).
+  const size = opts.world?.height ?? spec0.size;
+  if (opts.world?.width !== undefined && opts.world.width !== size) throw new RangeError(`--frame: frames must be square for the conv presets, got ${size}×${opts.world.width}`);
+  const spec: ConvLamSpec = { ...spec0, size, batch: opts.batch ?? spec0.batch, lr: opts.lr ?? spec0.lr };
   if (!Number.isInteger(opts.steps) || opts.steps < 1) throw new RangeError(`--steps: expected an integer ≥ 1, got ${opts.steps}`);
   const bottleneck = opts.bottleneck ?? { kind: 'continuous' };
   const world = new Gridworld({ ...opts.world, channels: spec.channels as 1 | 3, height: spec.size, width: spec.size, seed: opts.world?.seed ?? opts.seed }, opts.seed * 7919 + 1);
