@@ -17,8 +17,10 @@
  * both alike; the first run of each block is dropped because onnxruntime's intra-op threads keep
  * spinning for a while after a run and would steal the cores from the next lamkit call (and
  * vice versa). Reports median and p90 (ms), the ratio lamkit/ort of medians (< 1 = lamkit
- * faster) and of the best samples (less sensitive to a loaded machine). Prints a markdown
- * table, writes JSON.
+ * faster) and of the best samples (less sensitive to a loaded machine), and the CPU time per
+ * run (user + sys over all threads, from process.resourceUsage) with its ratio: on a shared,
+ * overloaded machine wall time mostly measures waiting for a core, CPU time the work done.
+ * Prints a markdown table, writes JSON.
  *
  * --profile adds a per-op breakdown: each lamkit tape instruction timed alone on native-cpu
  * (src/backends/single-op.ts, same kernels and executor), and onnxruntime's own profiler
@@ -145,16 +147,26 @@ for (const B of batches) {
   }
   const tL = [];
   const tO = [];
+  // CPU time (user + sys, all threads of the process) of the timed runs: on a loaded machine
+  // wall time mostly measures waiting for a core, CPU time the work each engine does.
+  const cpu = { l: 0, o: 0 };
+  const cpuNow = () => {
+    const u = process.resourceUsage();
+    return (u.userCPUTime + u.systemCPUTime) / 1000;
+  };
   const BLOCK = 5;
   for (let r = 0; tL.length < samples || tO.length < samples; r++) {
     for (const who of r % 2 === 0 ? ['l', 'o'] : ['o', 'l']) {
+      let c0 = 0;
       for (let i = 0; i <= BLOCK; i++) {
+        if (i === 1) c0 = cpuNow();
         const t0 = performance.now();
         if (who === 'l') model.run(block, 1);
         else await session.run(feeds);
         const dt = performance.now() - t0;
         if (i > 0) (who === 'l' ? tL : tO).push(dt);
       }
+      cpu[who] += cpuNow() - c0;
     }
   }
   const sL = stats(tL);
@@ -166,6 +178,7 @@ for (const B of batches) {
     lamkit: sL,
     ort: sO,
     ratio: sL.median / sO.median,
+    cpuMs: { lamkit: cpu.l / tL.length, ort: cpu.o / tO.length },
     gflops: { lamkit: flops / sL.median / 1e6, ort: flops / sO.median / 1e6 },
     maxDiff: d.max,
     samples,
@@ -222,11 +235,11 @@ async function profile(g, p, bytes, feeds) {
 const hdr = `IDM inference latency, ${values.preset}, lamkit native-cpu vs onnxruntime-node ${env.onnxruntimeNode}, ${threads} threads each`;
 console.log(`\n${hdr}`);
 console.log(`commit ${env.commit} · ${env.cpu} (${env.cores} cores) · ISA ${env.isa} · node ${env.node} · load ${env.loadavg1} at start → ${loadavg()[0].toFixed(2)} at end · ${env.date}\n`);
-console.log('| preset | batch | lamkit median (p90) ms | ort median (p90) ms | lamkit / ort (median) | lamkit / ort (best) | lamkit GFLOP/s | ort GFLOP/s | max abs diff |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| preset | batch | lamkit median (p90) ms | ort median (p90) ms | lamkit / ort (median) | lamkit / ort (best) | CPU ms/run lamkit · ort | lamkit / ort (CPU) | lamkit GFLOP/s | ort GFLOP/s | max abs diff |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows)
   console.log(
-    `| ${r.preset} | ${r.batch} | ${r.lamkit.median.toFixed(3)} (${r.lamkit.p90.toFixed(3)}) | ${r.ort.median.toFixed(3)} (${r.ort.p90.toFixed(3)}) | ${r.ratio.toFixed(2)}× | ${(r.lamkit.min / r.ort.min).toFixed(2)}× | ${r.gflops.lamkit.toFixed(1)} | ${r.gflops.ort.toFixed(1)} | ${r.maxDiff.toExponential(1)} |`,
+    `| ${r.preset} | ${r.batch} | ${r.lamkit.median.toFixed(3)} (${r.lamkit.p90.toFixed(3)}) | ${r.ort.median.toFixed(3)} (${r.ort.p90.toFixed(3)}) | ${r.ratio.toFixed(2)}× | ${(r.lamkit.min / r.ort.min).toFixed(2)}× | ${r.cpuMs.lamkit.toFixed(2)} · ${r.cpuMs.ort.toFixed(2)} | ${(r.cpuMs.lamkit / r.cpuMs.ort).toFixed(2)}× | ${r.gflops.lamkit.toFixed(1)} | ${r.gflops.ort.toFixed(1)} | ${r.maxDiff.toExponential(1)} |`,
   );
 for (const r of rows.filter((x) => x.profile)) {
   console.log(`\nper-op time, batch ${r.batch} (ms; lamkit: each instruction alone, ort: its profiler, median of 12 runs)`);
