@@ -52,6 +52,8 @@ export interface FindingsOptions {
 
 export interface FindingsResult {
   rows: FindingRow[];
+  /** Learned-encoder runs (empty without training). */
+  encoders: EncoderRow[];
   sections: ReportSection[];
   /** The headline table at σ_ξ = 2σ_a, k = d_a. */
   summary: { columns: string[]; rows: (string | number | null)[][] };
@@ -139,6 +141,33 @@ function trainOptsFor(obj: Objective, o: Omit<LinearTrainOptions, 'k'> = {}): Om
   return { ...o, steps: defaultTrainSteps(obj, o.steps ?? BASE_TRAIN_STEPS) };
 }
 
+/** A learned-encoder run: how much data variance φ(o) = E o keeps, and the final training loss. */
+export interface EncoderRow {
+  encoder: 'naive' | 'ema';
+  /** ‖E G‖²_F / ‖G‖²_F, G = [G_s G_x] (1 at the identity init, 0 = collapsed). */
+  kept_variance: number;
+  first_loss: number;
+  final_loss: number;
+  steps: number;
+}
+
+async function learnedEncoderRow(base: Partial<LinearExoConfig>, encoder: 'naive' | 'ema', k: number, o: Omit<LinearTrainOptions, 'k'> = {}): Promise<EncoderRow> {
+  const { trainLinearLam } = await import('../lam/linear-objectives.js');
+  const { hcat } = await import('./linalg.js');
+  const gen = new LinearExo({ ...base, sigmaXi: 2 });
+  const steps = Math.round((o.steps ?? BASE_TRAIN_STEPS) * (2 / 3));
+  const t = await trainLinearLam(gen, parseObjective('repr:1'), { ...o, k, steps, encoder });
+  const G = hcat(gen.truth.Gs, gen.truth.Gx);
+  const kept = (t.E!.mmul(G).norm('frobenius') / G.norm('frobenius')) ** 2;
+  return { encoder, kept_variance: kept, first_loss: t.lossCurve[0].loss, final_loss: t.lossCurve[t.lossCurve.length - 1].loss, steps };
+}
+
+function encoderSentence(rows: EncoderRow[]): string {
+  return rows
+    .map((r) => `${r.encoder === 'naive' ? 'naive (target = E o_{t+1})' : 'EMA target Ē o_{t+1}'}: loss ${r.first_loss.toFixed(2)} → ${r.final_loss.toFixed(3)}, data variance kept by E ${(100 * r.kept_variance).toFixed(0)}% after ${r.steps} steps.`)
+    .join(' ');
+}
+
 /** Runs every sweep and builds the report sections. */
 export async function runFindings(opts: FindingsOptions = {}): Promise<FindingsResult> {
   const base = opts.base ?? {};
@@ -160,6 +189,13 @@ export async function runFindings(opts: FindingsOptions = {}): Promise<FindingsR
       const t = trainedRow(p, r, c);
       rows.push(t);
       opts.onRow?.(t);
+    }
+  // Learned encoders (representation space without knowing G): naive collapses, EMA does not.
+  const encoders: EncoderRow[] = [];
+  if (train)
+    for (const mode of ['naive', 'ema'] as const) {
+      const e = await learnedEncoderRow(base, mode, dA, opts.train_opts);
+      encoders.push(e);
     }
   rows.sort((a, b) => (a.sweep === b.sweep ? (a.kind === b.kind ? a.x - b.x : a.kind === 'closed form' ? -1 : 1) : 0));
 
@@ -200,8 +236,16 @@ export async function runFindings(opts: FindingsOptions = {}): Promise<FindingsR
         `φ(o) = E_γ o with E_γ = G_sG_s⁺ + γ G_xG_x⁺, σ_ξ = 2σ_a, k = d_a. The latent holds the action iff γσ_ξ < σ_a (γ < ${(sigmaA / 2).toFixed(2)} here); γ = 0 (endogenous only) is exact for any k ≥ d_a. A learned E must be fixed or an EMA/stop-gradient target: trained by the same loss it collapses to 0 (test/science/trained.test.ts).`,
       ],
       table: tableOf('gamma', 'γ'),
+      ...(encoders.length
+        ? {
+            paragraphs: [
+              `φ(o) = E_γ o with E_γ = G_sG_s⁺ + γ G_xG_x⁺, σ_ξ = 2σ_a, k = d_a. The latent holds the action iff γσ_ξ < σ_a (γ < ${(sigmaA / 2).toFixed(2)} here); γ = 0 (endogenous only) is exact for any k ≥ d_a.`,
+              `A learned encoder E (identity init, σ_ξ = 2σ_a) trained by the same loss against its own output collapses: ${encoderSentence(encoders)} It must be fixed or an EMA / stop-gradient target. (An EMA target prevents the collapse but does not by itself remove the exogenous components: that needs E to focus on the endogenous part, as E_γ does.)`,
+            ],
+          }
+        : {}),
       plots: [{ id: 'linear-gamma', spec: chart('gamma', 'Representation space, σ_ξ = 2σ_a: γ sweep', 'γ (exogenous gain)', { x: sigmaA / 2, label: 'γσ_ξ = σ_a' }) }],
-      data: { gamma: sel('gamma') },
+      data: { gamma: sel('gamma'), learned_encoders: encoders },
     },
     {
       id: 'linear-finding3',
@@ -245,5 +289,5 @@ export async function runFindings(opts: FindingsOptions = {}): Promise<FindingsR
     table: summary,
   });
   const trainedRows = rows.filter((r) => r.kind === 'trained');
-  return { rows, sections, summary, allWithinTolerance: trainedRows.every((r) => r.within_tol) };
+  return { rows, encoders, sections, summary, allWithinTolerance: trainedRows.every((r) => r.within_tol) };
 }

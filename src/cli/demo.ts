@@ -73,6 +73,11 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`\n== ${s.title}`);
       if (s.table) console.log(tableToText(s.table));
     }
+    if (res.encoders.length) {
+      console.log('\nlearned encoder for the representation space (σ_ξ = 2σ_a):');
+      for (const e of res.encoders)
+        console.log(`  ${e.encoder.padEnd(5)}  loss ${e.first_loss.toFixed(2)} → ${e.final_loss.toFixed(3)}   data variance kept by E ${(100 * e.kept_variance).toFixed(0)}%   ${e.encoder === 'naive' ? '(collapses)' : '(no collapse)'}`);
+    }
     const trained = res.rows.filter((r) => r.kind === 'trained');
     console.log(
       `\n${trained.length ? `${trained.filter((r) => r.within_tol).length}/${trained.length} trained points within ±0.05 of the closed form (residualised held-out probes). ` : ''}` +

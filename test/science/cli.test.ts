@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { run as analyze } from '../../src/cli/analyze.js';
+import { run as demo } from '../../src/cli/demo.js';
 import { UsageError } from '../../src/cli/usage.js';
 import { loadReport, upsertSection, writeReport } from '../../src/report/report.js';
 import { seriesChart } from '../../src/report/vega.js';
@@ -67,6 +68,24 @@ describe('lamkit analyze', () => {
       await p.catch((e) => expect(e, argv.join(' ')).toBeInstanceOf(UsageError));
     }
   });
+});
+
+describe('lamkit demo --no-train', () => {
+  let out = '';
+  afterEach(async () => {
+    if (out) await rm(out, { recursive: true, force: true });
+  });
+  it('prints the findings tables and writes the report (closed form only)', async () => {
+    out = await mkdtemp(join(tmpdir(), 'lamkit-demo-'));
+    const { code, out: text } = await capture(() => demo(['--no-train', '--out', out]));
+    expect(code).toBe(0);
+    expect(text).toMatch(/Finding 1/);
+    expect(text).toMatch(/reconstruction\s+0(\.000)?\s/);
+    const files = await readdir(out);
+    for (const f of ['index.html', 'results.json', 'linear-sigma-xi.svg', 'linear-gamma.svg', 'linear-lambda.svg', 'linear-cross.svg', 'linear-k.svg']) expect(files).toContain(f);
+    const r = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
+    expect(r.sections.map((x: { id: string }) => x.id).slice(0, 4)).toEqual(['linear-summary', 'linear-finding1', 'linear-finding2', 'linear-finding3']);
+  }, 120_000);
 });
 
 describe('report', () => {
