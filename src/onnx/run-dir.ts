@@ -5,7 +5,8 @@
  *
  * Layouts read here:
  *  - engine runs (src/lam/checkpoint.ts): DIR/run.json with `preset`, DIR/params.json
- *    ({name: {shape, offset}}, offsets in floats) + DIR/params.bin (little-endian float32);
+ *    ({name: {shape, offset}}, offsets in floats) + DIR/params.bin (little-endian float32); a
+ *    VQ codebook is `vq.codebook` among the parameters or the state (state.json + state.bin);
  *  - gridworld runs (src/lam/gridworld-run.ts): DIR/run.json with kind 'gridworld',
  *    options.preset, `params` [{name, shape, offset}] and `codebook` (VQ) + DIR/params.bin;
  *    names are mapped to the preset graph's (gridworld-params.ts);
@@ -61,6 +62,13 @@ export function loadRun(dir: string): RunForExport {
 
   let codebook: Float32Array | null = params['vq.codebook'] ?? null;
   delete params['vq.codebook'];
+  // A codebook kept as resident state (not trained by gradient) is saved with the optimiser state.
+  const statePath = join(dir, 'state.json');
+  if (!codebook && existsSync(statePath) && existsSync(join(dir, 'state.bin'))) {
+    const st = readJson(statePath) as { state?: Record<string, { shape?: number[]; offset?: number }> };
+    const e = st.state?.['vq.codebook'];
+    if (e) codebook = readPacked(dir, statePath, [{ name: 'vq.codebook', ...e }], 'state.bin')['vq.codebook'];
+  }
   const cbPath = join(dir, 'codebook.npy');
   if (!codebook && existsSync(cbPath)) codebook = readNpy(cbPath, { dtype: 'float32' }).data as Float32Array;
   return { dir, preset, config, params, codebook };
@@ -68,9 +76,9 @@ export function loadRun(dir: string): RunForExport {
 
 type PackedEntry = { name: string; shape?: number[]; offset?: number };
 
-/** Slices DIR/params.bin by an index of {name, shape, offset} (offsets in floats). */
-function readPacked(dir: string, indexPath: string, entries: PackedEntry[]): Record<string, Float32Array> {
-  const binPath = join(dir, 'params.bin');
+/** Slices DIR/params.bin (or another .bin) by an index of {name, shape, offset} (offsets in floats). */
+function readPacked(dir: string, indexPath: string, entries: PackedEntry[], bin_ = 'params.bin'): Record<string, Float32Array> {
+  const binPath = join(dir, bin_);
   if (!existsSync(binPath)) throw new RangeError(`--run ${dir}: the run has no parameters (${binPath} is missing; did training finish?)`);
   const bin = readFileSync(binPath);
   const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + (bin.byteLength & ~3)));

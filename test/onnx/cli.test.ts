@@ -16,6 +16,7 @@ import { saveCheckpoint } from '../../src/lam/checkpoint.js';
 import { compileReference } from '../../src/graph/runner.js';
 import { plan } from '../../src/graph/plan.js';
 import { describeModel } from '../../src/onnx/model-info.js';
+import { addVqLookup } from '../../src/onnx/vq-head.js';
 import { Rng, testSeed } from '../../src/data/rng.js';
 import { maxDiff, runReference } from './helpers.js';
 
@@ -106,6 +107,35 @@ describe(`lamkit export / infer (seed ${seed})`, () => {
     capture();
     expect(await inferCmd(['--model', join(dir, 'my-fdm.onnx'), '--input', `o_t=${join(dir, 'ot.npy')}`, '--input', `z=${join(dir, 'z.npy')}`])).toBe(0);
     expect(logs.join('\n')).toMatch(/pred float32 \[4,1,32,32\]/);
+  });
+
+  it('exports a VQ codebook saved as resident state with the IDM (z = code vector, code = index)', async () => {
+    const g = buildIdmGraph('grid32', 3);
+    const codebook = rng.fillNormal(new Float32Array(16 * 8));
+    const vq = addVqLookup(g, g.graph.outputs.get('z')!, codebook);
+    g.output('z_q', vq.z);
+    g.output('code', vq.code);
+    const model = compileReference(plan(g.graph));
+    const p: Record<string, Float32Array> = {};
+    for (const name of Object.keys(model.paramShapes())) p[name] = params[name];
+    model.setParams(p);
+    const vdir = join(root, 'vq-run');
+    saveCheckpoint(vdir, model, { preset: 'grid32', bottleneck: 'vq:16' });
+    capture();
+    expect(await exportCmd(['--run', vdir, '--graph', 'idm', '--json'])).toBe(0);
+    const js = JSON.parse(logs[0]) as { outputs: { name: string; dtype: string }[] };
+    expect(js.outputs.map((o) => `${o.name}:${o.dtype}`)).toEqual(['z:float32', 'code:int32']);
+    const oT = rng.fillNormal(new Float32Array(3 * 32 * 32));
+    const oT1 = rng.fillNormal(new Float32Array(3 * 32 * 32));
+    writeNpy(join(vdir, 'a.npy'), { data: oT, shape: [3, 1, 32, 32] });
+    writeNpy(join(vdir, 'b.npy'), { data: oT1, shape: [3, 1, 32, 32] });
+    const ref = runReference(g.graph, { o_t: oT, o_t1: oT1 }, p);
+    capture();
+    expect(await inferCmd(['--model', join(vdir, 'idm.onnx'), '--input', `o_t=${join(vdir, 'a.npy')}`, '--input', `o_t1=${join(vdir, 'b.npy')}`, '--json'])).toBe(0);
+    const out = (JSON.parse(logs[0]) as { outputs: Record<string, { dtype: string; data: number[] }> }).outputs;
+    expect(out.code.dtype).toBe('int32');
+    expect(out.code.data).toEqual(Array.from(ref.code));
+    expect(maxDiff(out.z.data, ref.z_q).max).toBeLessThanOrEqual(1e-5);
   });
 
   it('rejects a missing run, a run without parameters and an unknown graph', async () => {
