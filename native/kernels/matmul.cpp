@@ -9,6 +9,7 @@
 // Transposes are absorbed by the packing routines, so the micro-kernels see one layout. The
 // first KC block writes C with the caller's acc, later ones accumulate; `=` never reads C.
 // Edge tiles run the micro-kernel into a scratch tile (packed panels are zero-padded).
+// Products below kSmallGemmFmas multiply-adds skip packing (plain loops, gemm_small).
 // Threads: C is cut into a grid of per-thread blocks (multiples of MR/NR); each thread packs its
 // own panels, which duplicates a little packing but needs no barriers.
 // ISA: chosen once by __builtin_cpu_supports (avx512 14x32 > avx2 6x16 > scalar 4x16; wasm
@@ -27,6 +28,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <vector>
 
 #include "gemm.h"
 #include "gemm_ukernels.h"
@@ -278,6 +280,46 @@ void gemm_block(const GemmConfig& cfg, int ta, int tb, int64_t m0, int64_t m1, i
   }
 }
 
+// Tiny products (a few thousand FMAs: optimiser-sized linear layers, K = 1 updates) cost more
+// to pack than to compute; plain loops over a row buffer win there. `=` never reads C.
+const int64_t kSmallGemmFmas = 32768;
+
+void gemm_small(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                const float* B, int64_t ldb, float* C, int64_t ldc, int acc) {
+  thread_local std::vector<float> rowbuf;
+  if ((int64_t)rowbuf.size() < N) rowbuf.resize((size_t)N);
+  float* row = rowbuf.data();
+  for (int64_t i = 0; i < M; ++i) {
+    if (tb && !ta) {
+      // Both operands contiguous along k: dot products.
+      const float* a = A + i * lda;
+      for (int64_t j = 0; j < N; ++j) {
+        const float* b = B + j * ldb;
+        float s = 0.0f;
+        for (int64_t k = 0; k < K; ++k) s += a[k] * b[k];
+        row[j] = s;
+      }
+    } else {
+      for (int64_t j = 0; j < N; ++j) row[j] = 0.0f;
+      for (int64_t k = 0; k < K; ++k) {
+        const float a = ta ? A[k * lda + i] : A[i * lda + k];
+        if (!tb) {
+          const float* b = B + k * ldb;
+          for (int64_t j = 0; j < N; ++j) row[j] += a * b[j];
+        } else {
+          for (int64_t j = 0; j < N; ++j) row[j] += a * B[j * ldb + k];
+        }
+      }
+    }
+    float* c = C + i * ldc;
+    if (acc) {
+      for (int64_t j = 0; j < N; ++j) c[j] += row[j];
+    } else {
+      for (int64_t j = 0; j < N; ++j) c[j] = row[j];
+    }
+  }
+}
+
 }  // namespace
 
 namespace lamkit {
@@ -288,6 +330,10 @@ void sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int6
   if (K <= 0) {
     if (!acc)
       for (int64_t i = 0; i < M; ++i) memset(C + i * ldc, 0, sizeof(float) * (size_t)N);
+    return;
+  }
+  if (M * N * K <= kSmallGemmFmas) {
+    gemm_small(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc);
     return;
   }
   const GemmConfig& cfg = config();
