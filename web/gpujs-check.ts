@@ -1,0 +1,61 @@
+/**
+ * Exercises the gpu.js backend in the page: a matmul and a conv2d through one-instruction tapes
+ * (the path training uses), compared with the reference backend. gpu.js picks WebGL2/WebGL when
+ * the browser has it; if that mode cannot start or compile, the check retries in gpu.js's
+ * WebAssembly mode and records the fallback and why.
+ */
+import { createGpujsBackend } from '../src/backends/gpujs/index.js';
+import { ReferenceBackend } from '../src/backends/reference-backend.js';
+import { type SingleOpSpec, runSingleOp } from '../src/backends/single-op.js';
+import type { Backend } from '../src/backends/types.js';
+import { Rng } from '../src/data/rng.js';
+import { numel } from '../src/ops/contract.js';
+
+export interface GpujsCheck {
+  mode: string;
+  fallback?: string;
+  ops: { op: string; maxAbsErr: number; msPerRun: number }[];
+  ok: boolean;
+}
+
+const CASES: SingleOpSpec[] = [
+  { op: 'matmul', inputShapes: [[64, 64], [64, 64]], attrs: {} },
+  { op: 'conv2d', inputShapes: [[2, 4, 16, 16], [8, 4, 3, 3]], attrs: { padding: 1 } },
+];
+
+function runCases(b: Backend): GpujsCheck['ops'] {
+  const ref = new ReferenceBackend();
+  const rng = new Rng(7);
+  return CASES.map((spec) => {
+    const inputs = spec.inputShapes.map((s) => {
+      const a = new Float32Array(numel(s));
+      for (let i = 0; i < a.length; i++) a[i] = rng.normal();
+      return a;
+    });
+    const want = runSingleOp(ref, spec, inputs).outputs[0];
+    const t0 = performance.now();
+    let got = runSingleOp(b, spec, inputs).outputs[0];
+    const reps = 5;
+    const t1 = performance.now();
+    for (let r = 0; r < reps; r++) got = runSingleOp(b, spec, inputs).outputs[0];
+    const ms = (performance.now() - t1) / reps;
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+    void t0;
+    return { op: spec.op, maxAbsErr: Number.isFinite(err) ? err : Infinity, msPerRun: ms };
+  });
+}
+
+export async function checkGpujs(): Promise<GpujsCheck> {
+  let fallback: string | undefined;
+  try {
+    const b = await createGpujsBackend();
+    const ops = runCases(b);
+    return { mode: b.mode, ops, ok: ops.every((o) => o.maxAbsErr < 1e-3) };
+  } catch (e) {
+    fallback = `default mode failed: ${(e as Error).message}`;
+  }
+  const b = await createGpujsBackend('webasm');
+  const ops = runCases(b);
+  return { mode: b.mode, fallback, ops, ok: ops.every((o) => o.maxAbsErr < 1e-3) };
+}
