@@ -17,7 +17,7 @@ import { LinearSources } from './linear-sources.js';
 import { type Objective, objectiveLabel, parseObjective } from './objective.js';
 import { populationMetrics } from './population.js';
 import type { ReportSection } from '../report/report.js';
-import { seriesChart } from '../report/vega.js';
+import { groupedBarChart, seriesChart } from '../report/vega.js';
 
 /** One point of a sweep. */
 export interface FindingRow {
@@ -287,6 +287,31 @@ export async function runFindings(opts: FindingsOptions = {}): Promise<FindingsR
       'Plain reconstruction encodes the future exogenous innovation instead of the action; each remedy restores R²(a|z̃) ≈ 1 and R²(ξ|z̃) ≈ 0. "trained" = linear LAM trained on lamkit\'s compiled graph engine; probes are held-out linear probes on residualised latents; floor = the closed-form minimum of the objective, trained loss = the exact objective value of the trained model (within 1% of the floor).',
     ],
     table: summary,
+    plots: [
+      {
+        id: 'linear-summary',
+        spec: groupedBarChart({
+          title: 'σ_ξ = 2σ_a, k = d_a: what the latent holds',
+          values: heads.flatMap(([label, sweep, x]) =>
+            (['closed form', 'trained'] as const).flatMap((kind) => {
+              const r = pick(sweep, x, kind);
+              return r
+                ? [
+                    { objective: label, metric: 'R²(a|z̃) — action', kind, value: Math.max(r.r2_action, 0) },
+                    { objective: label, metric: 'R²(ξ|z̃) — exogenous leak', kind, value: Math.max(r.r2_xi, 0) },
+                  ]
+                : [];
+            }),
+          ),
+          category: 'objective',
+          value: 'value',
+          group: 'kind',
+          facet: 'metric',
+          yTitle: 'held-out R² (residualised)',
+          yDomain: [0, 1],
+        }),
+      },
+    ],
   });
   const trainedRows = rows.filter((r) => r.kind === 'trained');
   return { rows, encoders, sections, summary, allWithinTolerance: trainedRows.every((r) => r.within_tol) };

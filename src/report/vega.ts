@@ -72,3 +72,37 @@ export function seriesChart(o: SeriesChartOptions): VegaLiteSpec {
     layer: layers,
   } as unknown as VegaLiteSpec;
 }
+
+export interface GroupedBarOptions {
+  title: string;
+  values: Record<string, unknown>[];
+  /** Category on the x axis (e.g. objective). */
+  category: string;
+  /** Numeric field. */
+  value: string;
+  /** Field splitting the bars of a category (e.g. metric × kind). */
+  group: string;
+  /** Column facet field (e.g. metric); omit for one panel. */
+  facet?: string;
+  yTitle?: string;
+  yDomain?: [number, number];
+}
+
+/** Grouped bars (one group per category), optionally faceted into columns. */
+export function groupedBarChart(o: GroupedBarOptions): VegaLiteSpec {
+  const inner = {
+    width: 220,
+    height: 180,
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: o.category, type: 'nominal', title: null, axis: { labelAngle: -30 } },
+      xOffset: { field: o.group },
+      y: { field: o.value, type: 'quantitative', title: o.yTitle ?? o.value, ...(o.yDomain ? { scale: { domain: o.yDomain } } : {}) },
+      color: { field: o.group, type: 'nominal', title: null },
+    },
+  };
+  const spec = o.facet
+    ? { data: { values: o.values }, facet: { column: { field: o.facet, type: 'nominal', title: null } }, spec: inner }
+    : { data: { values: o.values }, ...inner };
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', title: o.title, ...spec } as unknown as VegaLiteSpec;
+}
