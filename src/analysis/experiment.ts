@@ -130,6 +130,11 @@ export async function runExperiment(spec: RunSpec): Promise<RunResult> {
   };
   const note = supervisionNote(spec.objective);
   if (note) out.note = note;
+  if (spec.mode === 'trained' && spec.objective.kind === 'repr' && (spec.train?.encoder ?? 'fixed') !== 'fixed') {
+    // A learned encoder has no closed form: the floor shown is the fixed E_γ one, not a bound.
+    out.note = `learned encoder (${spec.train?.encoder}): γ is not used; loss = final training loss in the learned space; floor is that of the fixed E_γ (no closed form for a learned E), so gap is not reported`;
+    out.gap = Number.NaN;
+  }
   if (cf.canonicalCorrelations) out.canonical_correlations = cf.canonicalCorrelations.slice(0, Math.min(16, cf.canonicalCorrelations.length));
   if (train) out.train = train;
   return out;

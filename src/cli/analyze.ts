@@ -126,7 +126,7 @@ export function formatResult(r: RunResult): string {
   lines.push(`exact (population) z̃  ${f3(r.r2_exact.action)}   ${f3(r.r2_exact.xi)}   ${f3(r.r2_exact.x)}   ${f3(r.r2_exact.s)}`);
   lines.push('');
   lines.push(`S_exo ${f3(r.s_exo)} (exact ${f3(r.s_exo_exact)})   leakage ${f3(r.leakage)}   angles to span(G_s B) [${r.angles_deg.map((a) => a.toFixed(1)).join(', ')}]°`);
-  lines.push(`loss ${r.loss.toFixed(4)}   floor ${r.floor.toFixed(4)}   gap ${r.gap.toExponential(2)}   (reconstruction floor ${r.recon_floor.toFixed(4)})`);
+  lines.push(`loss ${r.loss.toFixed(4)}   floor ${r.floor.toFixed(4)}   gap ${Number.isFinite(r.gap) ? r.gap.toExponential(2) : "—"}   (reconstruction floor ${r.recon_floor.toFixed(4)})`);
   lines.push(`spectrum ${r.spectrum.slice(0, Math.max(r.k + 4, 8)).map((v) => v.toFixed(3)).join(' ')}`);
   if (r.canonical_correlations) lines.push(`canonical correlations of the two copies' innovations ${r.canonical_correlations.slice(0, r.k + 4).map((v) => v.toFixed(3)).join(' ')}`);
   return lines.join('\n');
