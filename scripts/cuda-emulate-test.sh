@@ -72,6 +72,6 @@ for f in "$out"/src/*.cpp; do
   g++ $flags -c "$f" -o "$o"
   objs+=("$o")
 done
-g++ $flags "$root/native/tests/cuda_kernels_test.cpp" "${objs[@]}" "$out/core/liblamkit_core.a" -o LAMKIT_CUDA_EMU=1 "$out/cuda_kernels_test_emu"
+g++ $flags "$root/native/tests/cuda_kernels_test.cpp" "${objs[@]}" "$out/core/liblamkit_core.a" -o "$out/cuda_kernels_test_emu"
 echo "running the CUDA kernel test on the host emulator ($out/cuda_kernels_test_emu)"
 LAMKIT_CUDA_EMU=1 "$out/cuda_kernels_test_emu"

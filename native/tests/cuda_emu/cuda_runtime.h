@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <condition_variable>
+#include <mutex>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -49,6 +51,48 @@ inline bool capturing = false;
 inline std::vector<std::function<void()>>* capture_list = nullptr;
 inline int tid() { return (int)(tIdx.x + bDim.x * (tIdx.y + bDim.y * tIdx.z)); }
 
+// Persistent workers (thread creation per block would dominate): worker i plays thread i of
+// the current block; run() returns when all of the block's threads have finished.
+struct Pool {
+  std::vector<std::thread> th;
+  std::mutex mu;
+  std::condition_variable cv, done;
+  uint64_t gen = 0;
+  int active = 0, remaining = 0;
+  std::function<void(int)> job;
+  void ensure(int n) {
+    while ((int)th.size() < n) {
+      const int id = (int)th.size();
+      th.emplace_back([this, id] {
+        uint64_t seen = 0;
+        for (;;) {
+          std::unique_lock<std::mutex> l(mu);
+          cv.wait(l, [&] { return gen != seen; });
+          seen = gen;
+          if (id >= active) continue;
+          auto j = job;
+          l.unlock();
+          j(id);
+          l.lock();
+          if (--remaining == 0) done.notify_all();
+        }
+      });
+      th.back().detach();
+    }
+  }
+  void run(int n, std::function<void(int)> f) {
+    ensure(n);
+    std::unique_lock<std::mutex> l(mu);
+    job = std::move(f);
+    active = n;
+    remaining = n;
+    ++gen;
+    cv.notify_all();
+    done.wait(l, [&] { return remaining == 0; });
+  }
+};
+inline Pool pool;
+
 inline void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
   const int nt = (int)(block.x * block.y * block.z);
   gDim = grid;
@@ -61,18 +105,14 @@ inline void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
         warp_bars.clear();
         for (int w = 0; w < (nt + 31) / 32; ++w) warp_bars.emplace_back(new std::barrier<>(std::min(32, nt - 32 * w)));
         warp_buf.assign((size_t)nt, 0);
-        std::vector<std::thread> ts;
-        ts.reserve((size_t)nt);
-        for (int t = 0; t < nt; ++t)
-          ts.emplace_back([&, t] {
-            tIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
-            bIdx = dim3(bx, by, bz);
-            body();
-            // an exited thread no longer takes part in barriers (as on the GPU)
-            warp_bars[(size_t)(t / 32)]->arrive_and_drop();
-            bar.arrive_and_drop();
-          });
-        for (auto& th : ts) th.join();
+        pool.run(nt, [&, bx, by, bz](int t) {
+          tIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+          bIdx = dim3(bx, by, bz);
+          body();
+          // an exited thread no longer takes part in barriers (as on the GPU)
+          warp_bars[(size_t)(t / 32)]->arrive_and_drop();
+          bar.arrive_and_drop();
+        });
       }
 }
 inline void submit(std::function<void()> f) {
