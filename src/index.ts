@@ -8,7 +8,7 @@ export { LAMKIT_VERSION } from './version.js';
 
 // ---- graph: build, differentiate, plan, compile
 export { GraphBuilder, type OpOptions, type ConvOpts } from './graph/builder.js';
-export { Graph, Value, Buffer, type Node, type BufferKind, type Phase } from './graph/ir.js';
+export { Graph, Value, Buffer as GraphBuffer, type Node, type BufferKind, type Phase } from './graph/ir.js';
 export { addBackward, DIFFERENTIABLE_OPS, type LossTerm } from './graph/autodiff.js';
 export { plan, memorySummary, type Plan, type PlanOptions, type PlannedOp, type Slot, type TapeProgram } from './graph/plan.js';
 export { compile, type CompileOptions } from './graph/compile.js';
