@@ -20,17 +20,19 @@ import { join } from 'node:path';
 
 const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [options]
   --suite findings     the paper's findings on the gridworld (the only suite)
-  --quick              a few minutes on a 2-core CPU: strengths 0, 0.5, 1; fewer steps and probes
+  --quick              a few minutes on an idle 2-core CPU: strengths 0 and 1, the leakage and
+                       remedies groups, 150 steps, smaller probe sets
   --out DIR            report directory (default lamkit-sweep/)
   --seeds N            seeds per configuration (≥ 3; default 3)
-  --steps N            training steps per run (default 1500, --quick 400)
-  --strengths a,b,…    distractor strengths in [0, 1] (default 0,0.25,0.5,0.75,1; --quick 0,0.5,1)
+  --steps N            training steps per run (default 600, --quick 150)
+  --strengths a,b,…    distractor strengths in [0, 1] (default 0,0.5,1; --quick 0,1)
   --codes K            VQ codebook size (default 16)
   --sup-lambda λ       weight of the action-supervision remedy (default 20; p = 0.05)
   --lr X               Adam learning rate (default 0.003)
   --groups a,b         leakage,remedies,vq,collapse (default all; run groups in parallel, then --merge)
   --remedies a,b       subset of oracle,latent-ema,sup,cross (default all)
   --probe-n N, --probe-pairs N   held-out probe transitions / counterfactual pairs
+  --save-runs DIR      keep every trained model as a run directory (for lamkit analyze --run)
   --merge D1,D2        combine the results.json of sweeps run in parallel into --out
   --preset grid32      (conv64 runs are added when a GPU backend is present)
   --no-native          keep the eager GEMMs in TypeScript (default: native kernel when built)`;
@@ -50,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     groups: { type: 'string' },
     merge: { type: 'string' },
     remedies: { type: 'string' },
+    'save-runs': { type: 'string' },
     'probe-n': { type: 'string' },
     'probe-pairs': { type: 'string' },
     'no-native': { type: 'boolean' },
@@ -64,14 +67,14 @@ export async function run(argv: string[]): Promise<number> {
   const preset = values.preset ?? 'grid32';
   if (preset !== 'grid32' && preset !== 'conv64') throw new UsageError(`--preset: expected grid32 or conv64, got '${preset}'`);
   const quick = values.quick === true;
-  const strengths = (values.strengths ?? (quick ? '0,0.5,1' : '0,0.25,0.5,0.75,1')).split(',').map((s) => numberFlag('strengths', s, 0, { min: 0, max: 1 }));
+  const strengths = (values.strengths ?? (quick ? '0,1' : '0,0.5,1')).split(',').map((s) => numberFlag('strengths', s, 0, { min: 0, max: 1 }));
   if (strengths.length < 2) throw new UsageError(`--strengths: expected at least two strengths in [0, 1], got '${values.strengths}'`);
   const codes = numberFlag('codes', values.codes, 16, { min: 2, integer: true });
   const opts: SweepOptions = {
     preset,
     quick,
     seeds: numberFlag('seeds', values.seeds, 3, { min: 3, integer: true }),
-    steps: numberFlag('steps', values.steps, quick ? 400 : 1500, { min: 1, integer: true }),
+    steps: numberFlag('steps', values.steps, quick ? 150 : 600, { min: 1, integer: true }),
     strengths: [...new Set(strengths)].sort((a, b) => a - b),
     codes,
     supLambda: numberFlag('sup-lambda', values['sup-lambda'], 20, { min: 0 }),
@@ -85,8 +88,9 @@ export async function run(argv: string[]): Promise<number> {
     groups: values.groups ? values.groups.split(',').map((g) => {
       if (!['leakage', 'remedies', 'vq', 'collapse'].includes(g)) throw new UsageError(`--groups: unknown group '${g}'; expected leakage, remedies, vq, collapse`);
       return g as SweepGroup;
-    }) : undefined,
+    }) : quick ? ['leakage', 'remedies'] : undefined,
     onProgress: (line) => console.log(line),
+    saveDir: values['save-runs'],
   };
   parseConvObjective(`sup:${opts.supLambda}:0.05`);
   if (!values['no-native']) {

@@ -12,7 +12,7 @@
  */
 import { Matrix } from 'ml-matrix';
 import { probeLatent, sExo } from '../analysis/probes.js';
-import { center, colMeans, crossCov, pinvSym } from '../analysis/linalg.js';
+import { center, colMeans, crossCov, pinvSym, symEig } from '../analysis/linalg.js';
 import { Gridworld, GRID_ACTIONS, type GridworldBatch } from '../data/gridworld.js';
 import { Rng } from '../data/rng.js';
 import { Tape } from './conv-eager.js';
@@ -129,6 +129,9 @@ export function probeConvLam(model: ConvLam, vq: VqCodebook | null, world: Gridw
     return outs;
   };
   const [main] = collect(n, (m) => [test.sampleBatch(m)]);
+  // Numerical rank: a latent direction with (almost) no variance (a dead unit, a collapsed
+  // code) would make every least-squares probe divide by float32 rounding noise.
+  const basis = latentBasis(main.z, k, Math.floor(n / 2));
   const embDim = embeddingDim(model, projDims);
   const A = GRID_ACTIONS.length;
   const onehot: number[] = [], xi: number[] = [], x: number[] = [], labels: number[] = [];
@@ -142,20 +145,22 @@ export function probeConvLam(model: ConvLam, vq: VqCodebook | null, world: Gridw
       }
     }
   const D = test.exoDim;
-  const pr = probeLatent({ data: main.z, dim: k }, { data: main.emb, dim: embDim }, {
+  const kz = basis.dim;
+  main.z = basis.project(main.z);
+  const pr = probeLatent({ data: main.z, dim: kz }, { data: main.emb, dim: embDim }, {
     action: { data: onehot, dim: A },
     xi: { data: standardise(xi, D), dim: D },
     x: { data: standardise(x, D), dim: D },
   });
-  const acc = actionAccuracy(main.z, main.emb, k, embDim, labels, A);
+  const acc = actionAccuracy(main.z, main.emb, kz, embDim, labels, A);
   const [ca, cb] = collect(pairs, (m) => {
     const p = test.counterfactualBatch(m);
     return [p.a, p.b];
   });
-  const s = sExo({ data: ca.z, dim: k }, { data: ca.emb, dim: embDim }, { data: cb.z, dim: k }, { data: cb.emb, dim: embDim });
+  const s = sExo({ data: basis.project(ca.z), dim: kz }, { data: ca.emb, dim: embDim }, { data: basis.project(cb.z), dim: kz }, { data: cb.emb, dim: embDim });
   const cells: number[] = [];
   for (const b of main.batches) for (let i = 0; i < b.n; i++) cells.push(agentCell(test, b.agent[2 * i], b.agent[2 * i + 1]));
-  const cond = conditionalProbes(main.z, main.emb, k, embDim, labels, A, cells, standardise(xi, D), D);
+  const cond = conditionalProbes(main.z, main.emb, kz, embDim, labels, A, cells, standardise(xi, D), D);
   const counts = new Array(A).fill(0);
   for (const l of labels.slice(Math.floor(labels.length / 2))) counts[l]++;
   return {
@@ -173,6 +178,36 @@ export function probeConvLam(model: ConvLam, vq: VqCodebook | null, world: Gridw
     chance: Math.max(...counts) / (labels.length - Math.floor(labels.length / 2)),
     n,
     pairs,
+  };
+}
+
+/**
+ * Principal directions of z (from the first nTr rows) whose variance exceeds 1e-5 of the largest:
+ * projecting onto them keeps everything a linear probe can use and drops float32 noise.
+ */
+function latentBasis(z: number[], k: number, nTr: number): { dim: number; project: (v: number[]) => number[] } {
+  const Z = new Matrix(nTr, k);
+  for (let i = 0; i < nTr; i++) for (let j = 0; j < k; j++) Z.set(i, j, z[i * k + j]);
+  const mu = colMeans(Z);
+  const { values, vectors } = symEig(crossCov(center(Z, mu), center(Z, mu)));
+  const top = Math.max(...values, 0);
+  const keep: number[] = [];
+  values.forEach((v, i) => {
+    if (top > 0 && v > 1e-5 * top) keep.push(i);
+  });
+  if (!keep.length) keep.push(values.indexOf(top) >= 0 ? values.indexOf(top) : 0);
+  return {
+    dim: keep.length,
+    project: (v: number[]) => {
+      const rows = v.length / k, out = new Array<number>(rows * keep.length);
+      for (let i = 0; i < rows; i++)
+        keep.forEach((c, j) => {
+          let s = 0;
+          for (let d = 0; d < k; d++) s += (v[i * k + d] - mu[d]) * vectors.get(d, c);
+          out[i * keep.length + j] = s;
+        });
+      return out;
+    },
   };
 }
 

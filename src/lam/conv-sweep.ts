@@ -11,6 +11,8 @@ import type { VegaLiteSpec } from '../report/vega.js';
 import { convObjectiveLabel, parseConvObjective } from './conv-objectives.js';
 import { probeConvLam } from './conv-probes.js';
 import { trainConvLam, type Bottleneck } from './conv-trainer.js';
+import { saveGridworldRun } from './gridworld-run.js';
+import { join } from 'node:path';
 
 export interface SweepOptions {
   preset: 'grid32' | 'conv64';
@@ -29,6 +31,8 @@ export interface SweepOptions {
   groups?: SweepGroup[];
   /** Restrict the remedies (objective texts, e.g. ['oracle', 'cross']); default all four. */
   remedies?: string[];
+  /** Save every trained run here (run directories for `lamkit analyze --run`). */
+  saveDir?: string;
   /** Training batch (default: the preset's). */
   batch?: number;
   onProgress?: (line: string) => void;
@@ -130,6 +134,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       const objective = parseConvObjective(c.objective);
       const t0 = Date.now();
       const r = trainConvLam({ preset: o.preset, objective, bottleneck: c.bottleneck, steps: o.steps, lr: o.lr, batch: o.batch, seed: 1000 + seed, world: { strength: c.strength }, logEvery: Math.max(1, Math.floor(o.steps / 25)) });
+      if (o.saveDir)
+        saveGridworldRun(join(o.saveDir, `${c.group}-${c.objective.replace(/:/g, '_')}-${bnLabel(c.bottleneck).replace(':', '')}-s${c.strength}-seed${seed}`), { preset: o.preset, world: { strength: c.strength }, objectiveText: c.objective, bottleneckText: bnLabel(c.bottleneck), steps: o.steps, seed: 1000 + seed, lr: o.lr, batch: o.batch }, r);
       const p = probeConvLam(r.model, r.vq, r.world, { n: o.probeN ?? (o.quick ? 1000 : 2000), pairs: o.probePairs ?? (o.quick ? 400 : 800), projDims: 16, seed: 50 + seed });
       const last = r.log[r.log.length - 1];
       const run: SweepRun = {
