@@ -407,6 +407,19 @@ async function main() {
     log(`${variant}: ${outName} ${(wasm.length / 1024).toFixed(0)} KiB`);
   }
   fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  // Drop cached objects no variant uses any more (after a full build only, so --variant runs
+  // keep the other variants' objects).
+  if (opts.variants.length === Object.keys(VARIANTS).length) {
+    const keep = new Set(Object.values(plan).flatMap((p) => p.objs.map((o) => path.basename(o.objPath))));
+    let dropped = 0;
+    for (const f of fs.readdirSync(CACHE)) {
+      if (f.endsWith('.o') && !keep.has(f)) {
+        fs.rmSync(path.join(CACHE, f), { force: true });
+        dropped++;
+      }
+    }
+    if (dropped) log(`pruned ${dropped} stale cached object(s)`);
+  }
   fs.writeFileSync(path.join(DIST, 'build-status.json'), JSON.stringify({ ok: true, when: manifest.built }, null, 2) + '\n');
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -4,7 +4,10 @@
 // SIMD128 ceiling measured with a register-only mul+add loop (and relaxed madd when the engine
 // has relaxed SIMD).
 //
-//   node benchmarks/wasm/gemm.mjs [--sizes 512,1024] [--samples 20] [--json out.json]
+//   node benchmarks/wasm/gemm.mjs [--sizes 512,1024] [--samples 20] [--json out.json] [--jsonl]
+//   --jsonl prints one JSON line per result in `lamkit bench kernels --json` form
+//   ({"kind":"kernel","name":"gemm","shape":[n,n,n],"backend":…,"threads":…,"median_ms":…}) so
+//   the kernel benchmark can merge these rows into its table.
 //   node --experimental-wasm-relaxed-simd benchmarks/wasm/gemm.mjs   # relaxed-SIMD figures (Node 20)
 //
 // Every implementation is first checked against lamkit's simd result (max |Δ| relative to the
@@ -20,12 +23,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 function parseArgs(argv) {
-  const o = { sizes: [512, 1024], samples: 20, json: undefined };
+  const o = { sizes: [512, 1024], samples: 20, json: undefined, jsonl: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') o.sizes = argv[++i].split(',').map(Number);
     else if (a === '--samples') o.samples = Number(argv[++i]);
     else if (a === '--json') o.json = argv[++i];
+    else if (a === '--jsonl') o.jsonl = true;
     else throw new Error(`unknown argument '${a}'; expected --sizes a,b --samples N --json file`);
   }
   for (const s of o.sizes) if (!Number.isInteger(s) || s < 1) throw new RangeError(`--sizes: expected positive integers, got ${s}`);
@@ -286,6 +290,11 @@ async function main() {
       `| ${row.n} | ${row.label} | ${row.threads} | ${row.median.toFixed(2)} | ${row.p90.toFixed(2)} | ${row.gflops.toFixed(1)}${valid ? '' : ' INVALID'} | ${((100 * row.gflops) / (ceil * row.threads)).toFixed(0)}% | ${tf ? (row.gflops / tf.gflops).toFixed(2) : '–'} | ${ort ? (row.gflops / ort.gflops).toFixed(2) : '–'} | ${row.err.toExponential(1)} |`,
     );
   }
+  if (opts.jsonl)
+    for (const row of rows)
+      console.log(
+        JSON.stringify({ kind: 'kernel', name: 'gemm', shape: [row.n, row.n, row.n], backend: row.label.replace(/^lamkit /, ''), threads: row.threads, median_ms: row.median, p90_ms: row.p90, samples: opts.samples, gflops: row.gflops, validated: row.err < 1e-4 }),
+      );
   if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ ceilingGflops: ceil, relaxedMaddGflops: madd, rows }, null, 2));
   for (const v of available) if (v.backend) await v.backend.terminate();
   process.exit(0); // tfjs / ort keep worker pools alive
