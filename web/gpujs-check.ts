@@ -4,7 +4,10 @@
  * the browser has it; if that mode cannot start or compile, the check retries in gpu.js's
  * WebAssembly mode and records the fallback and why.
  */
-import { createGpujsBackend } from '../src/backends/gpujs/index.js';
+import { createGpujsBackend, type GpujsBackend } from '../src/backends/gpujs/index.js';
+import { registerBackend } from '../src/backends/registry.js';
+import { LinearExo } from '../src/data/linear-exo.js';
+import { trainLinearLam } from '../src/lam/linear-objectives.js';
 import { ReferenceBackend } from '../src/backends/reference-backend.js';
 import { type SingleOpSpec, runSingleOp } from '../src/backends/single-op.js';
 import type { Backend } from '../src/backends/types.js';
@@ -15,7 +18,23 @@ export interface GpujsCheck {
   mode: string;
   fallback?: string;
   ops: { op: string; maxAbsErr: number; msPerRun: number }[];
+  /** A short linear LAM training run (the whole tape) on gpu.js vs the reference backend. */
+  train?: { steps: number; stepsPerSec: number; finalLoss: number; referenceLoss: number; relDiff: number };
   ok: boolean;
+}
+
+/** Trains a small linear LAM for 40 steps on `b` and on the reference; relative loss difference. */
+async function trainCheck(b: GpujsBackend): Promise<NonNullable<GpujsCheck['train']>> {
+  registerBackend({ name: 'gpujs', priority: 20, create: () => b });
+  const gen = new LinearExo({ dObs: 16, dState: 4, dAction: 2, dExo: 4, seed: 3 });
+  const opts = { k: 2, steps: 40, batch: 32, chunk: 10, seed: 3 };
+  const t0 = performance.now();
+  const g = await trainLinearLam(gen, { kind: 'recon' }, { ...opts, backend: 'gpujs' });
+  const secs = (performance.now() - t0) / 1000;
+  const r = await trainLinearLam(gen, { kind: 'recon' }, { ...opts, backend: 'reference' });
+  const gl = g.lossCurve[g.lossCurve.length - 1].loss;
+  const rl = r.lossCurve[r.lossCurve.length - 1].loss;
+  return { steps: opts.steps, stepsPerSec: opts.steps / secs, finalLoss: gl, referenceLoss: rl, relDiff: Math.abs(gl - rl) / Math.abs(rl) };
 }
 
 const CASES: SingleOpSpec[] = [
@@ -51,11 +70,13 @@ export async function checkGpujs(): Promise<GpujsCheck> {
   try {
     const b = await createGpujsBackend();
     const ops = runCases(b);
-    return { mode: b.mode, ops, ok: ops.every((o) => o.maxAbsErr < 1e-3) };
+    const train = await trainCheck(b);
+    return { mode: b.mode, ops, train, ok: ops.every((o) => o.maxAbsErr < 1e-3) && train.relDiff < 2e-3 };
   } catch (e) {
     fallback = `default mode failed: ${(e as Error).message}`;
   }
   const b = await createGpujsBackend('webasm');
   const ops = runCases(b);
-  return { mode: b.mode, fallback, ops, ok: ops.every((o) => o.maxAbsErr < 1e-3) };
+  const train = await trainCheck(b);
+  return { mode: b.mode, fallback, ops, train, ok: ops.every((o) => o.maxAbsErr < 1e-3) && train.relDiff < 2e-3 };
 }

@@ -151,7 +151,7 @@ async function runOnnx(bytes: Uint8Array, probe: Extract<WorkerMessage, { type: 
     if (z.length !== probe.z.length) err = Infinity;
     state.onnx = { ok: err < 1e-3, maxAbsErr: err, bytes: bytes.length, outputs: [...session.outputNames] };
     $('onnx').textContent = `IDM exported to ONNX (${bytes.length} bytes) and run with onnxruntime-web: z for ${probe.n} transitions matches the JS latent to ${err.toExponential(2)} (max |Δ|).`;
-    const blob = new Blob([bytes], { type: 'application/octet-stream' });
+    const blob = new Blob([bytes.slice()], { type: 'application/octet-stream' });
     const a = $<HTMLAnchorElement>('onnx-download');
     a.href = URL.createObjectURL(blob);
     a.style.display = 'inline';
@@ -234,7 +234,8 @@ $('gpujs-run').addEventListener('click', async () => {
     state.gpujs = r;
     $('gpujs').textContent =
       `gpu.js mode ${r.mode}${r.fallback ? ` (fallback: ${r.fallback})` : ''}: ` +
-      r.ops.map((o) => `${o.op} max|Δ| ${o.maxAbsErr.toExponential(2)} vs reference, ${o.msPerRun.toFixed(2)} ms/run`).join('; ');
+      r.ops.map((o) => `${o.op} max|Δ| ${o.maxAbsErr.toExponential(2)} vs reference, ${o.msPerRun.toFixed(2)} ms/run`).join('; ') +
+      (r.train ? `; linear LAM tape ${r.train.steps} steps at ${r.train.stepsPerSec.toFixed(1)} steps/s, final loss ${r.train.finalLoss.toFixed(4)} (reference ${r.train.referenceLoss.toFixed(4)})` : '');
   } catch (e) {
     state.gpujs = { error: (e as Error).message };
     $('gpujs').textContent = `gpu.js unavailable: ${(e as Error).message}`;

@@ -10,6 +10,7 @@ import { LinearSources } from '../src/analysis/linear-sources.js';
 import { parseObjective } from '../src/analysis/objective.js';
 import { registerBackend, resolveBackend } from '../src/backends/registry.js';
 import { createWasmBackend } from '../src/backends/wasm.js';
+import { backendFactory as gpujsFactory } from '../src/backends/gpujs/index.js';
 import { LinearExo } from '../src/data/linear-exo.js';
 import { Rng } from '../src/data/rng.js';
 import { trainLinearLam } from '../src/lam/linear-objectives.js';
@@ -25,6 +26,10 @@ registerBackend({
   priority: 30,
   create: () => createWasmBackend({ location: new URL('./wasm/', self.location.href), threads: wasmThreads }),
 });
+
+// The registry imports optional backends by a computed path a bundle cannot follow: register
+// the fallback one here.
+registerBackend(gpujsFactory);
 
 async function train(req: TrainRequest): Promise<void> {
   wasmThreads = req.threads;

@@ -20,11 +20,19 @@ export interface LoadedGpu {
 export async function loadGpu(mode?: string): Promise<LoadedGpu> {
   if (mode !== undefined && !(GPUJS_MODES as readonly string[]).includes(mode))
     throw new RangeError(`gpujs: mode must be one of ${GPUJS_MODES.join(', ')}, got '${mode}'`);
-  const mod = (await import('gpu.js')) as unknown as { GPU?: typeof GPUType; default?: { GPU: typeof GPUType } };
-  const GPU = mod.GPU ?? mod.default?.GPU;
+  type Mod = { GPU: typeof GPUType } & Record<string, unknown>;
+  const imported = (await import('gpu.js')) as unknown as Partial<Mod> & { default?: Mod };
+  const mod = (imported.GPU ? imported : imported.default) as Mod | undefined;
+  const GPU = mod?.GPU;
   if (!GPU) throw new Error('gpu.js did not export GPU');
   const gpu = mode ? new GPU({ mode: mode as 'gpu' }) : new GPU();
-  const chosen = String((gpu as unknown as { mode?: string }).mode ?? mode ?? 'unknown');
+  // 'gpu' (auto) resolves to a concrete kernel class; report that one ('webgl2', 'webasm', …).
+  const g = gpu as unknown as { mode?: string; Kernel?: { mode?: string }; chooseKernel?: () => void };
+  g.chooseKernel?.();
+  // Every GL kernel class says 'gpu'; name the GL flavour by class.
+  const glNames: [string, string][] = [['WebGL2Kernel', 'webgl2'], ['WebGLKernel', 'webgl'], ['HeadlessGLKernel', 'headlessgl']];
+  const gl = glNames.find(([cls]) => mod && g.Kernel !== undefined && mod[cls] === g.Kernel);
+  const chosen = gl ? gl[1] : String(g.Kernel?.mode ?? g.mode ?? mode ?? 'unknown');
   const G = GPU as unknown as Record<string, boolean>;
   const features: Record<string, boolean> = {};
   for (const k of ['isWebGLSupported', 'isWebGL2Supported', 'isHeadlessGLSupported', 'isWebAssemblySupported', 'isSinglePrecisionSupported']) {
