@@ -15,19 +15,32 @@ import { readManifest } from '../../src/backends/wasm-loader.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const built = await readManifest(path.join(ROOT, 'wasm/dist'));
 
+async function bundle(): Promise<string> {
+  const out = await build({
+    entryPoints: [path.join(ROOT, 'src/backends/wasm.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: 'lamkitWasm',
+    external: ['node:*'],
+    write: false,
+    logLevel: 'silent',
+  });
+  return out.outputFiles[0]!.text;
+}
+
 describe('wasm backend in a browser-like context', () => {
+  it('reports an engine without WebAssembly as unavailable, saying why', async () => {
+    const context = vm.createContext({ URL, TextDecoder, TextEncoder, console });
+    vm.runInContext('delete globalThis.WebAssembly', context); // every V8 context has its own
+    vm.runInContext(await bundle(), context);
+    const api = context.lamkitWasm as typeof import('../../src/backends/wasm.js');
+    expect(api.probeWasmFeatures().webAssembly).toBe(false);
+    await expect(api.backendFactory.create()).rejects.toThrow(/no WebAssembly in this JavaScript environment/);
+  });
+
   it.skipIf(!built.manifest)(`loads over fetch and runs without Node APIs${built.reason ? ` — skipped: ${built.reason}` : ''}`, async () => {
-    const out = await build({
-      entryPoints: [path.join(ROOT, 'src/backends/wasm.ts')],
-      bundle: true,
-      platform: 'browser',
-      format: 'iife',
-      globalName: 'lamkitWasm',
-      external: ['node:*'],
-      write: false,
-      logLevel: 'silent',
-    });
-    const code = out.outputFiles[0]!.text;
+    const code = await bundle();
     const fetched: string[] = [];
     const context = vm.createContext({
       WebAssembly,
