@@ -16,10 +16,11 @@ for (const file of process.argv.slice(2)) {
   if (peak) out.push(`FMA peak (register-only loop, ${peak.lanes} fp32 lanes, ${peak.threads} threads, best run): ${f(peak.gflops, 1)} GFLOP/s`, '');
   const gemm = k.filter((r) => r.name === 'gemm');
   if (gemm.length) {
-    out.push('| GEMM M=N=K | backend | median ms | p90 ms | GFLOP/s | × OpenBLAS | % FMA peak |', '|---:|---|---:|---:|---:|---:|---:|');
+    out.push('| GEMM M=N=K | backend | median ms | p90 ms | CPU ms | GFLOP/s | × OpenBLAS (wall) | × OpenBLAS (CPU time) | % FMA peak |', '|---:|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of gemm) {
       const ob = gemm.find((o) => o.backend === 'openblas' && o.shape[0] === r.shape[0]);
-      out.push(`| ${r.shape[0]} | ${r.backend} | ${f(r.median_ms, 3)} | ${f(r.p90_ms, 3)} | ${f(r.gflops, 1)} | ${ob ? f(r.gflops / ob.gflops) : '—'} | ${f(r.pct_peak, 0)} |`);
+      const rc = ob && ob.cpu_ms && r.cpu_ms ? ob.cpu_ms / r.cpu_ms : undefined;
+      out.push(`| ${r.shape[0]} | ${r.backend} | ${f(r.median_ms, 3)} | ${f(r.p90_ms, 3)} | ${f(r.cpu_ms, 3)} | ${f(r.gflops, 1)} | ${ob ? f(r.gflops / ob.gflops) : '—'} | ${f(rc)} | ${f(r.pct_peak, 0)} |`);
     }
     out.push('');
   }
@@ -39,7 +40,11 @@ for (const file of process.argv.slice(2)) {
       out.push(`| ${op} (${conv.filter((r) => r.name === op && r.backend === backends[0]).length} layers) | ${cells.join(' | ')} |`);
     }
     out.push(`| **total** | ${backends.map((b) => `**${f(tot[b], 1)}**`).join(' | ')} |`, '');
-    if (tot['native-cpu'] && tot['pytorch-cpu']) out.push(`native-cpu total = ${f(tot['native-cpu'] / tot['pytorch-cpu'])}× PyTorch CPU's time (${f(tot['pytorch-cpu'] / tot['native-cpu'], 1)}× faster).`, '');
+    const cpuTot = (b) => conv.filter((r) => r.backend === b).reduce((a, r) => (a === undefined || r.cpu_ms === undefined ? undefined : a + r.cpu_ms), 0);
+    if (tot['native-cpu'] && tot['pytorch-cpu']) {
+      const cl = cpuTot('native-cpu'), cp = cpuTot('pytorch-cpu');
+      out.push(`native-cpu total = ${f(tot['native-cpu'] / tot['pytorch-cpu'])}× PyTorch CPU's wall time (${f(tot['pytorch-cpu'] / tot['native-cpu'], 1)}× faster)${cl && cp ? `; by process CPU time ${f(cl / cp)}× (${f(cl, 1)} vs ${f(cp, 1)} ms)` : ''}.`, '');
+    }
   }
 }
 console.log(out.join('\n'));

@@ -7,7 +7,8 @@ Times the conv family on the shapes it is given, the way lamkit's kernels comput
   conv_transpose2d        y  = conv_transpose2d(x, w)             (F.conv_transpose2d)
 Input (stdin): one JSON object {"threads": n, "samples": s, "cases": [{"op", "x": [N,C,H,W],
 "w": [...], "stride": [sh,sw], "padding": [ph,pw], "dilation": [dh,dw], "out": [..]}]}.
-Output: one JSON line per case {"op", "median_ms", "p90_ms", "samples", "times"}, then
+Output: one JSON line per case {"op", "median_ms", "p90_ms", "samples", "times", "cpu_times"}
+(wall and process CPU ms per call), then
 {"torch": version, "mkldnn": bool, "threads": n}.
 """
 import json
@@ -21,13 +22,15 @@ import torch.nn.functional as F
 def timeit(fn, samples):
     for _ in range(2):
         fn()
-    ts = []
+    ts, cs = [], []
     for _ in range(samples):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
         ts.append((time.perf_counter() - t0) * 1e3)
+        cs.append((time.process_time() - c0) * 1e3)
     s = sorted(ts)
-    return s[len(s) // 2], s[min(len(s) - 1, int(len(s) * 0.9))], ts
+    return s[len(s) // 2], s[min(len(s) - 1, int(len(s) * 0.9))], ts, cs
 
 
 def main():
@@ -55,8 +58,9 @@ def main():
                 mask = [op == "conv2d_backward_input", op == "conv2d_backward_filter", False]
                 fn = lambda: torch.ops.aten.convolution_backward(
                     dy, x, w, None, list(s), list(p), list(d), False, [0, 0], 1, mask)
-            med, p90, ts = timeit(fn, samples)
-            print(json.dumps({"op": op, "median_ms": med, "p90_ms": p90, "samples": samples, "times": ts}), flush=True)
+            med, p90, ts, cs = timeit(fn, samples)
+            print(json.dumps({"op": op, "median_ms": med, "p90_ms": p90, "samples": samples, "times": ts,
+                              "cpu_times": cs}), flush=True)
     print(json.dumps({"torch": torch.__version__, "mkldnn": torch.backends.mkldnn.is_available(),
                       "threads": torch.get_num_threads()}), flush=True)
 

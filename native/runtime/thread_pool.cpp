@@ -36,6 +36,16 @@ namespace {
 
 thread_local bool t_in_worker = false;
 
+// Spin iterations before blocking (~40 µs with pause). Long spins look fast on an idle machine
+// but steal time slices from our own other thread when the cores are oversubscribed.
+const int kSpin = 2000;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 int default_threads() {
   const char* env = getenv("LAMKIT_THREADS");
   if (env && *env) {
@@ -78,9 +88,12 @@ class Pool {
     t_in_worker = true;
     for (int t = 0; t < nt; t += P) fn(ctx, t, nt);
     t_in_worker = false;
-    // Short spin: most kernels finish within microseconds of each other.
-    for (int spin = 0; remaining_.load(std::memory_order_acquire) != 0; ++spin) {
-      if (spin > 2000) std::this_thread::yield();
+    // Short spin (threads usually finish within microseconds of each other), then block until
+    // the last worker signals.
+    for (int spin = 0; spin < kSpin && remaining_.load(std::memory_order_acquire) != 0; ++spin) cpu_relax();
+    if (remaining_.load(std::memory_order_acquire) != 0) {
+      std::unique_lock<std::mutex> lk(done_mu_);
+      done_cv_.wait(lk, [&] { return remaining_.load(std::memory_order_acquire) == 0; });
     }
   }
 
@@ -111,9 +124,10 @@ class Pool {
     for (;;) {
       // Spin a little before sleeping: back-to-back kernels in a step arrive quickly.
       uint64_t g = seen;
-      for (int spin = 0; spin < 20000; ++spin) {
+      for (int spin = 0; spin < kSpin; ++spin) {
         g = generation_.load(std::memory_order_acquire);
         if (g != seen) break;
+        cpu_relax();
       }
       if (g == seen) {
         std::unique_lock<std::mutex> lk(mu_);
@@ -135,15 +149,20 @@ class Pool {
       if (quit) return;
       if (id < np) {
         for (int t = id; t < nt; t += np) fn(ctx, t, nt);
-        remaining_.fetch_sub(1, std::memory_order_acq_rel);
+        if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          // Last one out wakes the caller if it stopped spinning (taking the lock orders this
+          // notify after the caller's predicate check).
+          std::lock_guard<std::mutex> lk(done_mu_);
+          done_cv_.notify_one();
+        }
       }
     }
   }
 
   int size_;
   std::vector<std::thread> workers_;
-  std::mutex run_mu_, mu_;
-  std::condition_variable cv_;
+  std::mutex run_mu_, mu_, done_mu_;
+  std::condition_variable cv_, done_cv_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> remaining_{0};
   parallel_fn fn_ = nullptr;

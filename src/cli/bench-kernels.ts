@@ -15,7 +15,9 @@
  *   - the CPU's fp32 FMA peak (benchmarks/kernels/fma_peak.c, register-only FMA chains),
  *   - PyTorch CPU convolutions (benchmarks/kernels/torch_conv.py via /usr/bin/python3).
  * An anchor that cannot run is skipped with the reason. Timing: warm-up, ≥ 20 samples (one
- * step per sample unless a step is < 0.25 ms), median and p90. Output: a markdown table (GFLOP/s,
+ * step per sample unless a step is < 0.25 ms), median and p90 of wall time, and the median process
+ * CPU time per call (all threads) — on a shared machine CPU time is the steadier efficiency
+ * measure, wall time the one a user sees. Output: a markdown table (GFLOP/s,
  * ×reference = speed-up over the reference backend, ×best = fraction of the fastest in the row
  * group, % of FMA peak) or, with --json, JSON Lines:
  *   {"kind":"kernel","name":"gemm","shape":[1024,1024,1024],"backend":"native-cpu","threads":2,
@@ -78,6 +80,8 @@ interface Row {
   threads: number;
   median_ms: number;
   p90_ms: number;
+  /** Median process CPU time per call (all threads), ms. */
+  cpu_ms?: number;
   samples: number;
   gflops: number;
   validated?: string;
@@ -180,19 +184,23 @@ function inputsFor(shapes: readonly Shape[], seed: number): TensorData[] {
  * shorter than 0.25 ms (then enough steps to reach it): on a shared machine a long sample is
  * more likely to be preempted, so samples are kept as short as the anchors' (one call each).
  */
-function timeOp(p: PreparedOp, samples: number): number[] {
+function timeOp(p: PreparedOp, samples: number): { wall: number[]; cpu: number[] } {
   p.run(1);
   const t0 = performance.now();
   p.run(1);
   const one = Math.max(performance.now() - t0, 1e-3);
   const steps = Math.min(1000, Math.max(1, Math.ceil(0.25 / one)));
-  const ts: number[] = [];
+  const wall: number[] = [], cpu: number[] = [];
   for (let i = 0; i < samples; i++) {
+    const c0 = process.cpuUsage();
     const a = performance.now();
     p.run(steps);
-    ts.push((performance.now() - a) / steps);
+    const w = (performance.now() - a) / steps;
+    const c = process.cpuUsage(c0);
+    wall.push(w);
+    cpu.push((c.user + c.system) / 1000 / steps);
   }
-  return ts;
+  return { wall, cpu };
 }
 
 /** NMSE and max |Δ| of `got` against the reference outputs; guard zones must be intact. */
@@ -392,7 +400,8 @@ export async function run(argv: string[]): Promise<number> {
   let failures = 0;
 
   // ---- validate every (case, backend) and keep the prepared programs for timing -----------
-  interface Slot { c: Case; backend: string; threads: number; p?: PreparedOp; times: number[]; samples: number; validated?: string }
+  // times: wall ms per step; cpu: process CPU ms per step (all threads; robust to other load).
+  interface Slot { c: Case; backend: string; threads: number; p?: PreparedOp; times: number[]; cpu: number[]; samples: number; validated?: string }
   const slots: Slot[] = [];
   for (const c of cases) {
     const spec = { op: c.op, inputShapes: c.inputShapes, attrs: c.attrs, acc: false };
@@ -423,10 +432,10 @@ export async function run(argv: string[]): Promise<number> {
         continue; // the reference is not timed on big shapes (it would take minutes)
       }
       const bt = b.name === 'native-cpu' ? threads : (b.info().threads ?? 1);
-      slots.push({ c, backend: b.name, threads: bt, p: prepareSingleOp(b, spec, inputs), times: [], samples: b === reference ? Math.min(samples, 3) : samples, validated });
+      slots.push({ c, backend: b.name, threads: bt, p: prepareSingleOp(b, spec, inputs), times: [], cpu: [], samples: b === reference ? Math.min(samples, 3) : samples, validated });
     }
-    if (openblas && c.group === 'gemm') slots.push({ c, backend: 'openblas', threads, times: [], samples });
-    if (torchOk && c.torch) slots.push({ c, backend: 'pytorch-cpu', threads, times: [], samples });
+    if (openblas && c.group === 'gemm') slots.push({ c, backend: 'openblas', threads, times: [], cpu: [], samples });
+    if (torchOk && c.torch) slots.push({ c, backend: 'pytorch-cpu', threads, times: [], cpu: [], samples });
   }
   say(`validated ${slots.filter((s) => s.p && s.backend !== 'reference').length} backend/case combinations against the reference${failures ? `, ${failures} FAILED` : ''}`);
 
@@ -439,12 +448,18 @@ export async function run(argv: string[]): Promise<number> {
     for (const s of slots) {
       const n = share(s);
       if (n <= 0) continue;
-      if (s.p) s.times.push(...timeOp(s.p, n));
+      if (s.p) {
+        const t = timeOp(s.p, n);
+        s.times.push(...t.wall);
+        s.cpu.push(...t.cpu);
+      }
       else if (s.backend === 'openblas' && openblas) {
         const k = s.c.shape[0];
         const o = sh(openblas, [String(k), String(k), String(k), String(n)], { OPENBLAS_NUM_THREADS: String(threads) });
         try {
-          s.times.push(...(JSON.parse(o.stdout.trim()) as { times: number[] }).times);
+          const j = JSON.parse(o.stdout.trim()) as { times: number[]; cpu_times?: number[] };
+          s.times.push(...j.times);
+          s.cpu.push(...(j.cpu_times ?? []));
         } catch {
           say(`OpenBLAS anchor failed for ${k}³: ${(o.stderr || o.stdout || String(o.error)).trim().split('\n')[0]}`);
         }
@@ -459,7 +474,11 @@ export async function run(argv: string[]): Promise<number> {
       if (o.status !== 0 || lines.length < tslots.length) {
         say(`PyTorch anchor failed: ${(o.stderr || String(o.error)).trim().split('\n').slice(-1)[0]}`);
       } else {
-        tslots.forEach((s, i) => s.times.push(...(JSON.parse(lines[i]) as { times: number[] }).times));
+        tslots.forEach((s, i) => {
+          const j = JSON.parse(lines[i]) as { times: number[]; cpu_times?: number[] };
+          s.times.push(...j.times);
+          s.cpu.push(...(j.cpu_times ?? []));
+        });
         if (r === 0 && lines[tslots.length]) say(`PyTorch: ${lines[tslots.length]}`);
       }
     }
@@ -474,7 +493,9 @@ export async function run(argv: string[]): Promise<number> {
     if (!s.times.length) continue;
     const ts = [...s.times].sort((x, y) => x - y);
     const median = ts[Math.floor(ts.length / 2)], p90 = ts[Math.min(ts.length - 1, Math.floor(ts.length * 0.9))];
-    rows.push({ c: s.c, backend: s.backend, threads: s.threads, median_ms: median, p90_ms: p90, samples: ts.length, gflops: s.c.flops / (median * 1e6), validated: s.validated });
+    const cs = [...s.cpu].sort((x, y) => x - y);
+    const cpu_ms = cs.length ? cs[Math.floor(cs.length / 2)] : undefined;
+    rows.push({ c: s.c, backend: s.backend, threads: s.threads, median_ms: median, p90_ms: p90, cpu_ms, samples: ts.length, gflops: s.c.flops / (median * 1e6), validated: s.validated });
   }
 
   // ---- report -----------------------------------------------------------------------------
@@ -486,8 +507,8 @@ export async function run(argv: string[]): Promise<number> {
     if (r.backend === 'reference') refMs.set(key(r.c), r.median_ms);
   }
   if (!json) {
-    say('\n| kernel | layer | shape | backend | thr | median ms | p90 ms | GFLOP/s | ×reference | ×best | % peak |');
-    say('|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    say('\n| kernel | layer | shape | backend | thr | median ms | p90 ms | CPU ms | GFLOP/s | ×reference | ×best | % peak |');
+    say('|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   }
   for (const r of rows) {
     const k = key(r.c);
@@ -496,11 +517,11 @@ export async function run(argv: string[]): Promise<number> {
     const pct = peak ? (100 * r.gflops) / peak : undefined;
     emit({
       kind: 'kernel', name: r.c.name, layer: r.c.layer || undefined, shape: r.c.shape, backend: r.backend, threads: r.threads,
-      median_ms: r.median_ms, p90_ms: r.p90_ms, gflops: r.gflops, samples: r.samples,
+      median_ms: r.median_ms, p90_ms: r.p90_ms, cpu_ms: r.cpu_ms, gflops: r.gflops, samples: r.samples,
       x_reference: xref, x_best: xbest, pct_peak: pct, validated: r.validated,
     });
     if (!json)
-      say(`| ${r.c.name} | ${r.c.layer || '—'} | ${r.c.shape.join('×')} | ${r.backend} | ${r.threads} | ${fmt(r.median_ms, 3)} | ${fmt(r.p90_ms, 3)} | ${fmt(r.gflops, 1)} | ${fmt(xref, 1)} | ${fmt(xbest)} | ${fmt(pct, 1)} |`);
+      say(`| ${r.c.name} | ${r.c.layer || '—'} | ${r.c.shape.join('×')} | ${r.backend} | ${r.threads} | ${fmt(r.median_ms, 3)} | ${fmt(r.p90_ms, 3)} | ${fmt(r.cpu_ms, 3)} | ${fmt(r.gflops, 1)} | ${fmt(xref, 1)} | ${fmt(xbest)} | ${fmt(pct, 1)} |`);
   }
 
   // Summaries: native GEMM vs OpenBLAS, conv totals vs PyTorch.
@@ -511,25 +532,29 @@ export async function run(argv: string[]): Promise<number> {
     const o = rows.find((r) => r.c === c && r.backend === 'openblas');
     if (a && o) {
       const ratio = a.gflops / o.gflops;
-      emit({ kind: 'summary', name: 'gemm_vs_openblas', shape: c.shape, backend: lam, threads, ratio, pct_peak: peak ? (100 * a.gflops) / peak : undefined, openblas_pct_peak: peak ? (100 * o.gflops) / peak : undefined });
-      say(`GEMM ${c.shape[0]}³: ${lam} ${a.gflops.toFixed(1)} GFLOP/s = ${ratio.toFixed(2)}× OpenBLAS (${o.gflops.toFixed(1)})${peak ? `, ${((100 * a.gflops) / peak).toFixed(0)}% of FMA peak (OpenBLAS ${((100 * o.gflops) / peak).toFixed(0)}%)` : ''}`);
+      const ratio_cpu = a.cpu_ms && o.cpu_ms ? o.cpu_ms / a.cpu_ms : undefined;
+      emit({ kind: 'summary', name: 'gemm_vs_openblas', shape: c.shape, backend: lam, threads, ratio, ratio_cpu, pct_peak: peak ? (100 * a.gflops) / peak : undefined, openblas_pct_peak: peak ? (100 * o.gflops) / peak : undefined });
+      say(`GEMM ${c.shape[0]}³: ${lam} ${a.gflops.toFixed(1)} GFLOP/s = ${ratio.toFixed(2)}× OpenBLAS (${o.gflops.toFixed(1)}; by CPU time ${fmt(ratio_cpu)}×)${peak ? `, ${((100 * a.gflops) / peak).toFixed(0)}% of FMA peak (OpenBLAS ${((100 * o.gflops) / peak).toFixed(0)}%)` : ''}`);
     }
   }
   const conv = cases.filter((x) => x.group === 'conv');
   if (conv.length) {
-    const total = (backend: string) => {
+    const total = (backend: string, cpu = false) => {
       let s = 0;
       for (const c of conv) {
         const r = rows.find((x) => x.c === c && x.backend === backend);
-        if (!r) return undefined;
-        s += r.median_ms;
+        const v = r && (cpu ? r.cpu_ms : r.median_ms);
+        if (v === undefined) return undefined;
+        s += v;
       }
       return s;
     };
     const tl = total(lam), tp = total('pytorch-cpu');
+    const cl = total(lam, true), cp = total('pytorch-cpu', true);
     if (tl !== undefined) {
-      emit({ kind: 'summary', name: 'conv_total', backend: lam, threads, batch, cases: conv.length, lamkit_ms: tl, pytorch_ms: tp, ratio: tp !== undefined ? tl / tp : undefined });
-      say(`conv64 conv family (${conv.length} cases, batch ${batch}): ${lam} total ${tl.toFixed(1)} ms${tp !== undefined ? ` vs PyTorch CPU ${tp.toFixed(1)} ms → ${(tl / tp).toFixed(2)}× PyTorch's time` : ''}`);
+      emit({ kind: 'summary', name: 'conv_total', backend: lam, threads, batch, cases: conv.length, lamkit_ms: tl, pytorch_ms: tp, ratio: tp !== undefined ? tl / tp : undefined,
+        lamkit_cpu_ms: cl, pytorch_cpu_ms: cp, ratio_cpu: cl !== undefined && cp !== undefined ? cl / cp : undefined });
+      say(`conv64 conv family (${conv.length} cases, batch ${batch}): ${lam} total ${tl.toFixed(1)} ms${tp !== undefined ? ` vs PyTorch CPU ${tp.toFixed(1)} ms → ${(tl / tp).toFixed(2)}× PyTorch's time${cl !== undefined && cp !== undefined ? ` (CPU time ${(cl / cp).toFixed(2)}×)` : ''}` : ''}`);
     }
   }
   if (failures) say(`${failures} backend/case combination(s) failed validation`);
