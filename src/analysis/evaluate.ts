@@ -46,9 +46,12 @@ export function linearLatent(lat: LinearLatent, oT: ArrayLike<number>, oT1: Arra
   return z;
 }
 
-/** The probe sample size SCIENCE.md §4 asks for: n ≥ 50·k·d_o (at least 4096). */
+/**
+ * The probe sample size SCIENCE.md §4 asks for: n ≥ 50·k·d_o (at least 4096), capped at 65536
+ * so very wide latents (k ≳ 20 at d_o = 64) stay interactive; pass `n` to go beyond.
+ */
 export function probeSampleSize(k: number, dObs: number): number {
-  return Math.max(4096, 50 * k * dObs);
+  return Math.min(65536, Math.max(4096, 50 * k * dObs));
 }
 
 /**
