@@ -294,15 +294,18 @@ export class WasmBackend implements Backend {
 
 /** Creates a wasm backend (a fresh instance: its own heap and workers). */
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+  // Arguments first, so a bad option is reported as such even where nothing is built.
+  const env = typeof process !== 'undefined' ? process.env?.LAMKIT_WASM_VARIANT : undefined;
+  const forced = opts.variant ?? (env ? (env as WasmVariant) : undefined);
+  if (forced !== undefined && !WASM_VARIANTS.includes(forced))
+    throw new RangeError(`wasm: variant must be one of ${WASM_VARIANTS.join(', ')}, got '${String(forced)}'${opts.variant ? '' : ' (from LAMKIT_WASM_VARIANT)'}`);
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1))
+    throw new RangeError(`wasm: threads must be an integer ≥ 1, got ${String(opts.threads)}`);
   const features = probeWasmFeatures();
   if (!features.webAssembly) throw new Error(features.notes.join('; '));
   const loc = opts.location ?? (await defaultWasmLocation());
   const { manifest, reason } = await readManifest(loc);
   if (!manifest) throw new Error(reason);
-  const env = typeof process !== 'undefined' ? process.env?.LAMKIT_WASM_VARIANT : undefined;
-  const forced = opts.variant ?? (env ? (env as WasmVariant) : undefined);
-  if (forced !== undefined && !WASM_VARIANTS.includes(forced))
-    throw new RangeError(`wasm: variant must be one of ${WASM_VARIANTS.join(', ')}, got '${String(forced)}'${opts.variant ? '' : ' (from LAMKIT_WASM_VARIANT)'}`);
   const usable = supportedVariants(features).filter((v) => manifest.variants[v]);
   if (forced && !usable.includes(forced)) {
     const built = manifest.variants[forced] ? '' : ' (not built)';
@@ -310,8 +313,6 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   }
   const variant = forced ?? usable[0];
   if (!variant) throw new Error(`no wasm variant can run here: built ${Object.keys(manifest.variants).join(', ') || 'none'}; ${features.notes.join('; ')}`);
-  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1))
-    throw new RangeError(`wasm: threads must be an integer ≥ 1, got ${String(opts.threads)}`);
   const threads = manifest.variants[variant]!.threads ? (opts.threads ?? (await defaultThreads())) : 1;
   const inst = await instantiateVariant(loc, manifest, variant, threads);
   return new WasmBackend(inst, features);
