@@ -87,3 +87,18 @@ describe('lamkit serve', () => {
     await expect(startServer({ port: 0, root: join(base, 'sub-missing') })).rejects.toThrow(/build-web\.mjs/);
   });
 });
+
+describe('lamkit serve CLI flags', () => {
+  it('--port must be an integer in [0, 65535]; --help prints usage', async () => {
+    const { run } = await import('../../src/cli/serve.js');
+    await expect(run(['--port', 'abc'])).rejects.toThrow(/--port: expected a number in \[0, 65535\], got 'abc'/);
+    await expect(run(['--port', '70000'])).rejects.toThrow(/--port: expected a value in \[0, 65535\], got 70000/);
+    await expect(run(['--bogus'])).rejects.toThrow(/serve: /);
+    expect(await run(['--help'])).toBe(0);
+  });
+
+  it('serves the package\'s dist/web by default', async () => {
+    const { defaultWebRoot } = await import('../../src/cli/serve.js');
+    expect(defaultWebRoot()).toBe(join(process.cwd(), 'dist', 'web'));
+  });
+});
