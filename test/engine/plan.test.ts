@@ -56,4 +56,12 @@ describe('plan', () => {
     };
     expect(await run(true)).toEqual(await run(false));
   });
+
+  it('the chunk size (steps per backend call) does not change the loss sequence', async () => {
+    const run = async (chunk: number) => {
+      const { lam, plan } = planPreset('linear-exo', { batch: 16, seed: SEED });
+      return Array.from((await new Trainer(compileReference(plan), defaultSource(lam.preset, 16, SEED)).train({ steps: 10, chunk })).losses);
+    };
+    expect(await run(3)).toEqual(await run(7));
+  });
 });
