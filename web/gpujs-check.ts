@@ -40,6 +40,13 @@ async function trainCheck(b: GpujsBackend): Promise<NonNullable<GpujsCheck['trai
 const CASES: SingleOpSpec[] = [
   { op: 'matmul', inputShapes: [[64, 64], [64, 64]], attrs: {} },
   { op: 'conv2d', inputShapes: [[2, 4, 16, 16], [8, 4, 3, 3]], attrs: { padding: 1 } },
+  // Stride 2 exercises the exact-division tests of the gather-form kernels under GL floats.
+  { op: 'matmul', inputShapes: [[33, 17], [31, 33]], attrs: { ta: true, tb: true } },
+  { op: 'conv2d_backward_input', inputShapes: [[2, 5, 5, 5], [5, 4, 3, 3]], attrs: { stride: 2, padding: 1, inputSize: [9, 9] } },
+  { op: 'conv2d_backward_filter', inputShapes: [[2, 4, 9, 9], [2, 5, 5, 5]], attrs: { stride: 2, padding: 1, kernelSize: [3, 3] } },
+  { op: 'conv_transpose2d', inputShapes: [[2, 4, 5, 5], [4, 5, 3, 3]], attrs: { stride: 2, padding: 1 } },
+  { op: 'gelu', inputShapes: [[1000]] },
+  { op: 'bias_add', inputShapes: [[8, 16, 10], [16]] },
 ];
 
 function runCases(b: Backend): GpujsCheck['ops'] {
@@ -75,8 +82,16 @@ export async function checkGpujs(): Promise<GpujsCheck> {
   } catch (e) {
     fallback = `default mode failed: ${(e as Error).message}`;
   }
-  const b = await createGpujsBackend('webasm');
-  const ops = runCases(b);
-  const train = await trainCheck(b);
-  return { mode: b.mode, fallback, ops, train, ok: ops.every((o) => o.maxAbsErr < 1e-3) && train.relDiff < 2e-3 };
+  // Then gpu.js's WebAssembly mode, then its plain-JS CPU mode.
+  for (const mode of ['webasm', 'cpu']) {
+    try {
+      const b = await createGpujsBackend(mode);
+      const ops = runCases(b);
+      const train = await trainCheck(b);
+      return { mode: b.mode, fallback, ops, train, ok: ops.every((o) => o.maxAbsErr < 1e-3) && train.relDiff < 2e-3 };
+    } catch (e) {
+      fallback = `${fallback}; ${mode} failed: ${(e as Error).message}`;
+    }
+  }
+  throw new Error(`gpu.js could not run in any mode: ${fallback}`);
 }
