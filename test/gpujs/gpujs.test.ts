@@ -11,6 +11,8 @@ import { probeBackends } from '../../src/backends/registry.js';
 import { backendFactory, createGpujsBackend, type GpujsBackend } from '../../src/backends/gpujs/index.js';
 import { loadGpu } from '../../src/backends/gpujs/gpu.js';
 import { testSeed } from '../../src/data/rng.js';
+import { GpujsPlan } from '../../src/backends/gpujs/plan.js';
+import { ReferencePlan } from '../../src/backends/reference/executor.js';
 
 const seed = testSeed();
 
@@ -78,5 +80,25 @@ describe(`gpujs backend (seed ${seed})`, () => {
     }
     const rel = got.W1.clone().sub(ref.W1).norm() / ref.W1.norm();
     expect(rel, `W1 relative difference (seed ${seed})`).toBeLessThan(2e-3);
+  });
+
+  it('a gpu.js kernel that fails to build or run falls back to the reference kernel, recorded', () => {
+    const layout = planSingleOp({ op: 'matmul', inputShapes: [[4, 3], [3, 5]], attrs: {}, acc: true });
+    const p = layout.program;
+    const seen: string[] = [];
+    const broken = new GpujsPlan(p.tape, p.arenaFloats, p.feedFloatsPerStep, p.outFloatsPerStep, () => () => {
+      throw new Error('shader compile failed');
+    }, (op, why) => seen.push(`${op}: ${why}`));
+    const ref = new ReferencePlan(p.tape, p.arenaFloats, p.feedFloatsPerStep, p.outFloatsPerStep);
+    for (let i = 0; i < p.arenaFloats; i++) broken.arena[i] = ref.arena[i] = Math.sin(i);
+    broken.run(null, 0, null, 0, 2);
+    ref.run(null, 0, null, 0, 2);
+    expect(Array.from(broken.arena)).toEqual(Array.from(ref.arena));
+    expect(broken.fallbacks).toEqual([{ op: 'matmul', reason: 'shader compile failed' }]);
+    expect(seen).toEqual(['matmul: shader compile failed']);
+    const noBuild = new GpujsPlan(p.tape, p.arenaFloats, p.feedFloatsPerStep, p.outFloatsPerStep, () => {
+      throw new Error('no context');
+    });
+    expect(noBuild.fallbacks.map((f) => f.reason)).toEqual(['no context']);
   });
 });

@@ -24,6 +24,8 @@ export class GpujsBackend implements Backend {
   private readonly cache = new Map<string, CompiledKernel>();
   /** Kernels compiled so far (each gpu.js compile costs milliseconds to seconds). */
   compiled = 0;
+  /** Ops whose gpu.js kernel failed here and run on the reference kernel instead (shown by info()). */
+  readonly fallbacks: { op: string; reason: string }[] = [];
 
   constructor(private readonly loaded: LoadedGpu) {}
 
@@ -42,6 +44,7 @@ export class GpujsBackend implements Backend {
         precision: 'single',
         gpuKernels: Object.keys(GPU_KERNELS).join(','),
         otherOps: 'reference kernels',
+        ...(this.fallbacks.length ? { fallbacks: this.fallbacks.map((f) => `${f.op}: ${f.reason}`).join('; ') } : {}),
         ...this.loaded.features,
       },
     };
@@ -80,7 +83,9 @@ export class GpujsBackend implements Backend {
 
   compile(program: TapeProgram): Executable {
     checkProgram(program, this);
-    const plan = new GpujsPlan(program.tape, program.arenaFloats, program.feedFloatsPerStep, program.outFloatsPerStep, (d, a) => this.kernel(d, a));
+    const plan = new GpujsPlan(program.tape, program.arenaFloats, program.feedFloatsPerStep, program.outFloatsPerStep, (d, a) => this.kernel(d, a), (op, reason) => {
+      if (!this.fallbacks.some((f) => f.op === op)) this.fallbacks.push({ op, reason });
+    });
     let live = true;
     const alive = (what: string) => {
       if (!live) throw new Error(`gpujs.${what}: executable used after dispose()`);

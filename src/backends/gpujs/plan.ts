@@ -47,8 +47,22 @@ export class GpujsPlan {
   private readonly program: Bound[];
   /** Instructions run by a gpu.js kernel / by a reference kernel (for info and tests). */
   readonly counts = { gpu: 0, reference: 0 };
+  /** Ops whose gpu.js kernel failed to build or run and now use the reference kernel, with why. */
+  readonly fallbacks: { op: string; reason: string }[] = [];
 
-  constructor(tape: Int32Array, arenaFloats: number, feedFloatsPerStep: number, outFloatsPerStep: number, private readonly kernels: KernelProvider) {
+  private fallback(op: string, e: unknown): void {
+    this.fallbacks.push({ op, reason: (e as Error)?.message ?? String(e) });
+    this.onFallback?.(op, (e as Error)?.message ?? String(e));
+  }
+
+  constructor(
+    tape: Int32Array,
+    arenaFloats: number,
+    feedFloatsPerStep: number,
+    outFloatsPerStep: number,
+    private readonly kernels: KernelProvider,
+    private readonly onFallback?: (op: string, reason: string) => void,
+  ) {
     if (!Number.isInteger(arenaFloats) || arenaFloats < 1) throw new RangeError(`arenaFloats must be a positive integer, got ${arenaFloats}`);
     const list = decodeTape(tape, arenaFloats, feedFloatsPerStep, outFloatsPerStep);
     this.arena = new Float32Array(arenaFloats);
@@ -99,16 +113,7 @@ export class GpujsPlan {
     const c = opByOpcode(ins.opcode)!;
     const ext = c.extents(a);
     const def = GPU_KERNELS[c.id as keyof typeof GPU_KERNELS];
-    if (def) {
-      this.counts.gpu++;
-      const kernel = this.kernels(def, a);
-      const views = def.reads(a).map((i) => arena.subarray(a[i], a[i] + ext[i]));
-      const at = a[def.out];
-      const n = def.size(a);
-      return () => store(arena, at, n, kernel(...views));
-    }
-    this.counts.reference++;
-    const kernel: RefKernel = REFERENCE_KERNELS[c.id as keyof typeof REFERENCE_KERNELS];
+    const refKernel: RefKernel = REFERENCE_KERNELS[c.id as keyof typeof REFERENCE_KERNELS];
     const args: unknown[] = a.map((v, i) => {
       switch (ins.kinds[i]) {
         case 'f32*':
@@ -121,6 +126,35 @@ export class GpujsPlan {
           return v;
       }
     });
+    const kernel = refKernel;
+    if (def) {
+      this.counts.gpu++;
+      const views = def.reads(a).map((i) => arena.subarray(a[i], a[i] + ext[i]));
+      const at = a[def.out];
+      const n = def.size(a);
+      let gpu: CompiledKernel | undefined;
+      try {
+        gpu = this.kernels(def, a);
+      } catch (e) {
+        this.fallback(c.id, e);
+      }
+      // gpu.js compiles GL shaders on the first call: a driver that rejects one (or a kernel
+      // that throws) moves this instruction to the reference kernel, recorded in `fallbacks`,
+      // before any output is written, so the step's result is still right.
+      return () => {
+        if (gpu) {
+          try {
+            store(arena, at, n, gpu(...views));
+            return;
+          } catch (e) {
+            gpu = undefined;
+            this.fallback(c.id, e);
+          }
+        }
+        refKernel(...args);
+      };
+    }
+    this.counts.reference++;
     if (c.id === 'adam_update') {
       const counter = a[11];
       const head = args.slice(0, 11);
