@@ -20,6 +20,8 @@ export interface GpujsCheck {
   ops: { op: string; maxAbsErr: number; msPerRun: number }[];
   /** A short linear LAM training run (the whole tape) on gpu.js vs the reference backend. */
   train?: { steps: number; stepsPerSec: number; finalLoss: number; referenceLoss: number; relDiff: number };
+  /** gpu.js kernels that failed in this mode and ran on the reference kernel instead. */
+  fallbacks?: { op: string; reason: string }[];
   ok: boolean;
 }
 
@@ -78,7 +80,7 @@ export async function checkGpujs(): Promise<GpujsCheck> {
     const b = await createGpujsBackend();
     const ops = runCases(b);
     const train = await trainCheck(b);
-    return { mode: b.mode, ops, train, ok: ops.every((o) => o.maxAbsErr < 1e-3) && train.relDiff < 2e-3 };
+    return { mode: b.mode, ops, train, fallbacks: b.fallbacks, ok: ops.every((o) => o.maxAbsErr < 1e-3) && train.relDiff < 2e-3 };
   } catch (e) {
     fallback = `default mode failed: ${(e as Error).message}`;
   }
@@ -88,7 +90,7 @@ export async function checkGpujs(): Promise<GpujsCheck> {
       const b = await createGpujsBackend(mode);
       const ops = runCases(b);
       const train = await trainCheck(b);
-      return { mode: b.mode, fallback, ops, train, ok: ops.every((o) => o.maxAbsErr < 1e-3) && train.relDiff < 2e-3 };
+      return { mode: b.mode, fallback, ops, train, fallbacks: b.fallbacks, ok: ops.every((o) => o.maxAbsErr < 1e-3) && train.relDiff < 2e-3 };
     } catch (e) {
       fallback = `${fallback}; ${mode} failed: ${(e as Error).message}`;
     }

@@ -96,6 +96,7 @@ describe.skipIf(!!skipReason)('playground in Chromium', () => {
     expect(g.error).toBeUndefined();
     expect(['webgl2', 'webgl', 'webasm', 'cpu']).toContain(g.mode);
     expect(g.train.relDiff, 'gpu.js training tape vs reference').toBeLessThan(2e-3);
+    expect(g.fallbacks, 'every gpu.js kernel ran in the chosen mode').toEqual([]);
     expect(g.ok, JSON.stringify(g.ops)).toBe(true);
     await page.close();
   }, 200_000);
