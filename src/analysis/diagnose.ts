@@ -6,7 +6,7 @@
  * transitions) we measure, on the labelled rows, with y_i = u_iᵀ ê:
  *   f_i      = Ĉov(y_i, a) Ĉov(a)⁺ Ĉov(a, y_i) / V̂ar(y_i)  (share of direction i explained by a)
  *   R²_a(k)  = tr(Σ_{a y≤k} Σ_{y≤k}⁺ Σ_{y≤k a}) / tr Σ_a      (predicted R²(a|z*) of a k-dim LAM)
- *   nonAction(k) = k − Σ_{i≤k} f_i                             (latent dims spent on non-action change)
+ *   nonAction(k) = Σ_{i≤k, λ_i>0} (1 − f_i)                   (latent dims spent on non-action change)
  * R²_a(k) is accumulated by Gram–Schmidt in eigen order (an incremental Cholesky of Σ_y), so
  * every k costs O(D·d_a) after one O(D³) pass. z* = U_kᵀ ê is uncorrelated with o_t by
  * construction, so this is already the residualised probe of §4. In-sample estimates: their
@@ -25,11 +25,11 @@ export interface ActionDiagnostic {
   dAction: number;
   /** Number of labelled transitions used. */
   labelled: number;
-  /** f_i per innovation direction i (descending λ), in [0, 1]. */
+  /** f_i per innovation direction i (descending λ), in [0, 1]; 0 where λ_i ≈ 0. */
   actionFraction: number[];
   /** Predicted R²(a|z*) for k = 1..D (index k−1). */
   r2ByK: number[];
-  /** Latent dims spent on non-action change, k − Σ_{i≤k} f_i, for k = 1..D (index k−1). */
+  /** Latent dims spent on non-action change, Σ_{i≤k, λ_i>0} (1 − f_i), for k = 1..D (index k−1). */
   nonActionDims: number[];
   /** Smallest k with predicted R²(a|z*) ≥ 0.95, or null. */
   kFor95: number | null;
@@ -152,11 +152,14 @@ export function diagnose(
     }
     r2ByK.push(trA > 0 ? Math.min(explained / trA, 1) : 0);
   }
+  // Directions with λ ≈ 0 carry no change: a LAM spends nothing on them (and f_i is noise there).
+  const lamTol = 1e-8 * (spectrum[0] ?? 0);
   const nonActionDims: number[] = [];
   let acc = 0;
   for (let i = 0; i < d; i++) {
-    acc += actionFraction[i];
-    nonActionDims.push(i + 1 - acc);
+    if (spectrum[i] <= lamTol) actionFraction[i] = 0;
+    else acc += 1 - actionFraction[i];
+    nonActionDims.push(acc);
   }
   const k95 = r2ByK.findIndex((v) => v >= 0.95);
   out.actions = { dAction: dA, labelled: m, actionFraction, r2ByK, nonActionDims, kFor95: k95 < 0 ? null : k95 + 1 };

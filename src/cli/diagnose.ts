@@ -126,6 +126,12 @@ export function transitions(obs: ArrayLike<number>, N: number, T: number, D: num
 
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 
+/** Rows to show: past k and past the numerical rank of Σ_e (λ ≈ 0 beyond it), at most D. */
+function shownK(d: Diagnosis, k: number): number {
+  const rank = d.spectrum.filter((v) => v > 1e-8 * (d.spectrum[0] ?? 0)).length;
+  return Math.min(d.dim, Math.max(16, 2 * k, rank + 4));
+}
+
 function table(d: Diagnosis, kMax: number): ReportTable {
   const cols = ['k', 'λ_k', 'floor', 'floor %'];
   if (d.actions) cols.push('action share f_k', 'R²(a|z*)', 'non-action dims');
@@ -155,8 +161,8 @@ function summary(d: Diagnosis, k: number): string[] {
 }
 
 function report(d: Diagnosis, k: number, meta: Record<string, string | number>): Report {
-  const kMax = d.dim;
-  const spec = d.spectrum.map((v, i) => ({ i: i + 1, value: v, series: 'λ_i (innovation eigenvalue)' }));
+  const kMax = shownK(d, k);
+  const spec = d.spectrum.slice(0, kMax).map((v, i) => ({ i: i + 1, value: v, series: 'λ_i (innovation eigenvalue)' }));
   const plots = [
     {
       id: 'diagnose-spectrum',
@@ -178,7 +184,7 @@ function report(d: Diagnosis, k: number, meta: Record<string, string | number>):
   return {
     title: 'lamkit diagnose: leakage risk',
     meta,
-    sections: [{ id: 'diagnose', title: 'Leakage-risk diagnostic (SCIENCE.md §3)', paragraphs: summary(d, k), table: table(d, Math.min(kMax, Math.max(16, 2 * k))), plots, data: d }],
+    sections: [{ id: 'diagnose', title: 'Leakage-risk diagnostic (SCIENCE.md §3)', paragraphs: summary(d, k), table: table(d, kMax), plots, data: d }],
   };
 }
 
@@ -216,7 +222,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`lamkit diagnose ${f.data}: shape ${shapeStr(seq.shape)}, ${n} transitions, D = ${D}`);
     for (const l of summary(d, k)) console.log(l);
     console.log('');
-    console.log(tableToText(table(d, Math.min(D, Math.max(16, 2 * k)))));
+    console.log(tableToText(table(d, shownK(d, k))));
   }
   if (f.out !== undefined) {
     try {

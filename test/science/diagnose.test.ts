@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { closedForm } from '../../src/analysis/closed-form.js';
 import { populationMetrics } from '../../src/analysis/population.js';
 import { run } from '../../src/cli/diagnose.js';
-import { LinearExo } from '../../src/data/linear-exo.js';
+import { LinearExo, type LinearExoConfig } from '../../src/data/linear-exo.js';
 import { writeNpy } from '../../src/data/npy.js';
 import { testSeed } from '../../src/data/rng.js';
 import type { Diagnosis } from '../../src/analysis/diagnose.js';
@@ -18,8 +18,8 @@ const dir = mkdtempSync(join(tmpdir(), 'lamkit-diagnose-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Linear-exo pairs N×2×D and actions N×d_a as .npy files. */
-function writeLinearExo(name: string, sigmaXi: number, n: number): { gen: LinearExo; data: string; actions: string } {
-  const gen = new LinearExo({ dObs: 32, dState: 8, dAction: 4, dExo: 8, sigmaXi, seed: testSeed() });
+function writeLinearExo(name: string, sigmaXi: number, n: number, extra: Partial<LinearExoConfig> = {}): { gen: LinearExo; data: string; actions: string } {
+  const gen = new LinearExo({ dObs: 32, dState: 8, dAction: 4, dExo: 8, sigmaXi, seed: testSeed(), ...extra });
   const b = gen.sample(n);
   const D = gen.dObs;
   const pairs = new Float32Array(n * 2 * D);
@@ -56,7 +56,7 @@ describe('lamkit diagnose vs the closed form (linear-exo, d_a=4, d_ξ=8)', () =>
     // Spectrum: 8 × σ_ξ² = 4, 4 × σ_a² = 1, then 0.
     for (let i = 0; i < 16; i++) expect(d.spectrum[i]).toBeCloseTo(cf4.spectrum[i], 0);
     for (let i = 0; i < 12; i++) expect(Math.abs(d.spectrum[i] - cf4.spectrum[i]) / cf4.spectrum[i]).toBeLessThan(0.1);
-    for (const k of [4, 8, 12]) {
+    for (const k of [4, 8, 10, 12]) {
       const cf = closedForm(gen, { kind: 'recon' }, k);
       expect(Math.abs(d.floorByK[k - 1] - cf.reconFloor)).toBeLessThan(0.05 * Math.max(cf.reconFloor, 1));
       const r2 = populationMetrics(gen, cf).r2.action;
@@ -66,6 +66,7 @@ describe('lamkit diagnose vs the closed form (linear-exo, d_a=4, d_ξ=8)', () =>
     expect(d.actions!.r2ByK[11]).toBeGreaterThan(0.97); // k = 12 → ≈ 1
     expect(d.non_action_dims).toBeGreaterThan(3.9); // all 4 dims on exogenous change
     expect(d.actions!.nonActionDims[11]).toBeCloseTo(8, 0);
+    expect(d.actions!.nonActionDims[20]).toBeCloseTo(8, 0); // λ ≈ 0 beyond rank 12: nothing to spend
     expect(d.actions!.kFor95).toBe(12);
   });
 
@@ -77,6 +78,16 @@ describe('lamkit diagnose vs the closed form (linear-exo, d_a=4, d_ξ=8)', () =>
     expect(d.r2_a).toBeGreaterThan(0.97);
     expect(d.non_action_dims!).toBeLessThan(0.1);
     expect(Math.abs(d.floor - cf.reconFloor) / cf.reconFloor).toBeLessThan(0.1);
+  });
+
+  it('mixing 0.4, policy gain 0.5, σ_ξ=1.5: R²(a|z*) per k tracks the population value', async () => {
+    const { gen, data, actions } = writeLinearExo('mix', 1.5, 12000, { mixing: 0.4, policyGain: 0.5 });
+    const d = await runJson(['--data', data, '--actions', actions]);
+    for (const k of [2, 4, 8, 10, 12]) {
+      const cf = closedForm(gen, { kind: 'recon' }, k);
+      expect(Math.abs(d.actions!.r2ByK[k - 1] - populationMetrics(gen, cf).r2.action)).toBeLessThan(0.03);
+      expect(Math.abs(d.floorByK[k - 1] - cf.reconFloor)).toBeLessThan(0.05 * Math.max(cf.reconFloor, 1));
+    }
   });
 
   it('a few labelled actions (--labelled 400) still predict R²_a per k', async () => {
