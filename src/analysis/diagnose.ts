@@ -4,14 +4,15 @@
  * A reconstruction LAM with a k-dim latent spends its latent on the top-k innovation directions
  * (z* = U_kᵀ e), with loss floor Σ_{i>k} λ_i. With action labels a (all or the first `labelled`
  * transitions) we measure, on the labelled rows, with y_i = u_iᵀ ê:
- *   f_i      = Ĉov(y_i, a) Ĉov(a)⁺ Ĉov(a, y_i) / V̂ar(y_i)  (share of direction i explained by a)
+ *   f_i      = Ĉov(y_i, ã) Ĉov(ã)⁺ Ĉov(ã, y_i) / V̂ar(y_i)  (share of direction i explained by the
+ *              action's unpredictable part ã = a − Ĉov(a,o_t)Ĉov(o_t)⁺o_t)
  *   R²_a(k)  = tr(Σ_{a y≤k} Σ_{y≤k}⁺ Σ_{y≤k a}) / tr Σ_a      (predicted R²(a|z*) of a k-dim LAM)
  *   nonAction(k) = Σ_{i≤k, λ_i>0} (1 − f_i)                   (latent dims spent on non-action change)
  * R²_a(k) is accumulated by Gram–Schmidt in eigen order (an incremental Cholesky of Σ_y), so
  * every k costs O(D·d_a) after one O(D³) pass. z* = U_kᵀ ê is uncorrelated with o_t by
  * construction, so this is already the residualised probe of §4. In-sample estimates: their
  * upward bias is about k/n_labelled.
- * Cost: O(n·D²) for the Gram matrices, O(D³) for the eigendecomposition.
+ * Cost: O(n·D²) for the Gram matrices, O(D³) for the eigendecomposition and pseudo-inverses.
  */
 import { Matrix } from 'ml-matrix';
 import { Rng } from '../data/rng.js';
@@ -113,13 +114,22 @@ export function diagnose(
   const Cya = centredCross(Y, A, m, d, dA);
   const Caa = centredCross(A, A, m, dA, dA);
   const trA = Caa.trace();
-  const CaaPinv = pinvSym(Caa);
 
-  // f_i: R² of y_i on a.
+  // f_i: R² of y_i on ã = a − Ê[a|o_t], the unpredictable part of the action (only it can enter
+  // the innovation, §3; with a policy gain the predictable part would dilute f_i).
+  const O = new Float64Array(m * d);
+  for (let i = 0; i < m * d; i++) O[i] = oT[i];
+  const Coo = centredCross(O, O, m, d, d);
+  const Coa = centredCross(O, A, m, d, dA);
+  const Cyo = centredCross(Y, O, m, d, d);
+  const G = pinvSym(Coo).mmul(Coa); // d × dA
+  const Cyr = Cya.clone().sub(Cyo.mmul(G));
+  const Crr = Caa.clone().sub(Coa.transpose().mmul(G));
+  const CrrPinv = pinvSym(Crr);
   const actionFraction: number[] = [];
   for (let i = 0; i < d; i++) {
-    const c = Cya.getRowVector(i);
-    const num = c.mmul(CaaPinv).mmul(c.transpose()).get(0, 0);
+    const c = Cyr.getRowVector(i);
+    const num = c.mmul(CrrPinv).mmul(c.transpose()).get(0, 0);
     const vi = Cyy.get(i, i);
     actionFraction.push(vi > 0 ? Math.min(Math.max(num / vi, 0), 1) : 0);
   }

@@ -88,6 +88,10 @@ describe('lamkit diagnose vs the closed form (linear-exo, d_a=4, d_ξ=8)', () =>
       expect(Math.abs(d.actions!.r2ByK[k - 1] - populationMetrics(gen, cf).r2.action)).toBeLessThan(0.03);
       expect(Math.abs(d.floorByK[k - 1] - cf.reconFloor)).toBeLessThan(0.05 * Math.max(cf.reconFloor, 1));
     }
+    // The policy-predictable part of a is not in the innovation: R²_a(12) ≈ 0.8 (= 1/(1+0.5²)),
+    // yet the 4 action directions are wholly action change (f ≈ 1), so 8 non-action dims.
+    expect(d.actions!.r2ByK[11]).toBeCloseTo(0.8, 1);
+    expect(d.actions!.nonActionDims[11]).toBeCloseTo(8, 0);
   });
 
   it('a few labelled actions (--labelled 400) still predict R²_a per k', async () => {
