@@ -215,7 +215,7 @@ export async function run(argv: string[]): Promise<number> {
   if (acts && labelled < 10 * acts.dim) console.error(`lamkit diagnose: warning: ${labelled} labelled transitions for d_a = ${acts.dim}: R² estimates are noisy`);
   const d = diagnose(oT, oT1, n, D, acts, { labelled });
 
-  const meta = { data: f.data, shape: shapeStr(seq.shape), transitions: n, dim: D, k, ...(f.actions ? { actions: f.actions } : {}) };
+  const meta = { data: f.data, shape: shapeStr(seq.shape), transitions: n, dim: D, k, ...(f.actions ? { actions_file: f.actions } : {}) };
   if (f.json) {
     console.log(JSON.stringify({ ...meta, k, floor: d.floorByK[k - 1], r2_a: d.actions?.r2ByK[k - 1] ?? null, non_action_dims: d.actions?.nonActionDims[k - 1] ?? null, ...d }));
   } else {
