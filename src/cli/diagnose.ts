@@ -19,7 +19,8 @@ dims a reconstruction LAM spends on non-action change and the predicted R²(a|z*
 
   --data FILE.npy     float32 (or uint8, scaled by 1/255) sequences: N×T×D features, N×2×D pairs,
                       or N×T×C×H×W frames (flattened to D = C·H·W)
-  --actions FILE.npy  float32/int32 actions aligned with transitions: N×(T−1)×d_a or N·(T−1)×d_a
+  --actions FILE.npy  actions aligned with transitions: float32/int32 N×(T−1)×d_a or N·(T−1)×d_a,
+                      or int32 discrete ids N×(T−1) or N·(T−1) (one-hot encoded)
   --labelled M        use the labels of the first M transitions only (default: all)
   --k K               latent size to summarise, 1..D (default d_a with actions, else 8 capped at D)
   --max-dim M         above this D, randomly project features to M dims (256)
@@ -96,6 +97,8 @@ export function loadActions(path: string, N: number, T: number): { data: Float32
   const { shape } = arr;
   if (arr.dtype === 'uint8') throw new TypeError(`--actions: ${path}: expected dtype float32 or int32, found uint8 (shape ${shapeStr(shape)})`);
   const n = N * (T - 1);
+  if (arr.dtype === 'int32' && (shape.length === 1 ? shape[0] === n : shape.length === 2 && shape[0] === N && shape[1] === T - 1))
+    return oneHot(path, arr.data as Int32Array, shape);
   let dim: number;
   if (shape.length === 3 && shape[0] === N && shape[1] === T - 1) dim = shape[2];
   else if (shape.length === 2 && shape[0] === n) dim = shape[1];
@@ -106,6 +109,20 @@ export function loadActions(path: string, N: number, T: number): { data: Float32
   if (dim < 1) throw new RangeError(`--actions: ${path}: expected d_a ≥ 1, found shape ${shapeStr(shape)}`);
   const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data);
   checkFinite('actions', path, data, shape);
+  return { data, dim };
+}
+
+/** Discrete action ids (one per transition) as one-hot rows [n, #ids]: R² is then the multiclass linear R². */
+function oneHot(path: string, ids: Int32Array, shape: number[]): { data: Float32Array; dim: number } {
+  let max = -1;
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0) throw new RangeError(`--actions: ${path}: expected action ids ≥ 0, found ${ids[i]} at flat index ${i} (shape ${shapeStr(shape)})`);
+    if (ids[i] > max) max = ids[i];
+  }
+  if (max + 1 > 4096) throw new RangeError(`--actions: ${path}: expected at most 4096 discrete action ids, found max id ${max}`);
+  const dim = max + 1;
+  const data = new Float32Array(ids.length * dim);
+  for (let i = 0; i < ids.length; i++) data[i * dim + ids[i]] = 1;
   return { data, dim };
 }
 
@@ -211,6 +228,7 @@ export async function run(argv: string[]): Promise<number> {
   if (n < 2) throw new RangeError(`--data: expected ≥ 2 transitions, found ${n} (shape ${shapeStr(seq.shape)})`);
   if (n < 10 * D) console.error(`lamkit diagnose: warning: only ${n} transitions for D = ${D}: covariance estimates are noisy (want ≥ ${10 * D})`);
   const k = numberFlag('k', f.k, acts ? Math.min(acts.dim, D) : Math.min(8, D), { min: 1, max: D, integer: true });
+  if (f.labelled !== undefined && !acts) throw new UsageError('diagnose: --labelled M needs --actions FILE.npy');
   const labelled = numberFlag('labelled', f.labelled, n, { min: 2, max: n, integer: true });
   if (acts && labelled < 10 * acts.dim) console.error(`lamkit diagnose: warning: ${labelled} labelled transitions for d_a = ${acts.dim}: R² estimates are noisy`);
   const d = diagnose(oT, oT1, n, D, acts, { labelled });

@@ -117,6 +117,30 @@ describe('lamkit diagnose vs the closed form (linear-exo, d_a=4, d_ξ=8)', () =>
     expect(f.spectrum).toHaveLength(8);
   });
 
+  it('discrete int32 action ids are one-hot encoded', async () => {
+    const gen = new LinearExo({ dObs: 16, dState: 4, dAction: 1, dExo: 4, sigmaXi: 0.5, seed: testSeed() });
+    const b = gen.sample(4000);
+    const D = 16;
+    const pairs = new Float32Array(4000 * 2 * D);
+    for (let i = 0; i < 4000; i++) {
+      pairs.set(b.oT.subarray(i * D, (i + 1) * D), i * 2 * D);
+      pairs.set(b.oT1.subarray(i * D, (i + 1) * D), (i * 2 + 1) * D);
+    }
+    // Three bins of the 1-d action: a coarse discrete label of the same change.
+    const ids = Int32Array.from(b.a, (v) => (v < -0.5 ? 0 : v < 0.5 ? 1 : 2));
+    writeNpy(join(dir, 'disc.npy'), { data: pairs, shape: [4000, 2, D] });
+    writeNpy(join(dir, 'disc-a.npy'), { data: ids, shape: [4000, 1] });
+    const d = await runJson(['--data', join(dir, 'disc.npy'), '--actions', join(dir, 'disc-a.npy'), '--k', '1']);
+    expect(d.actions!.dAction).toBe(3);
+    // The top direction is the action (σ_a = 1 > σ_ξ = 0.5); the middle bin is not linear in a, so
+    // the one-hot R² stays below 1 (≈ 0.36), and the exogenous directions explain nothing.
+    expect(d.r2_a!).toBeGreaterThan(0.3);
+    expect(d.actions!.actionFraction[0]).toBeGreaterThan(0.4);
+    expect(d.actions!.actionFraction[1]).toBeLessThan(0.05);
+    expect(d.actions!.r2ByK[4] - d.r2_a!).toBeLessThan(0.02);
+    expect(d.non_action_dims!).toBeLessThan(0.6);
+  });
+
   it('--out writes the report with both plots', async () => {
     const { data, actions } = writeLinearExo('rep', 2, 2000);
     const out = join(dir, 'report');
@@ -178,7 +202,7 @@ describe('lamkit diagnose: bad input', () => {
     await expect(quiet(['--data', put('inf.npy', inf, [30, 3, 4])])).rejects.toThrow(/non-finite value \(Infinity\)/);
   });
 
-  it('actions count mismatch, non-finite actions; k out of range; --max-dim 0 refuses', async () => {
+  it('actions count mismatch, non-finite actions; k out of range; --labelled without actions; --no-project refuses wide data', async () => {
     await expect(quiet(['--data', good, '--actions', put('a-bad.npy', new Float32Array(30 * 3 * 2), [30, 3, 2])])).rejects.toThrow(
       /--actions: .*expected shape \[30×2×d_a\] or \[60×d_a\].*found \[30×3×2\]/,
     );
@@ -188,6 +212,10 @@ describe('lamkit diagnose: bad input', () => {
     await expect(quiet(['--data', good, '--k', '5'])).rejects.toThrow(/--k: expected a value in \[1, 4\], got 5/);
     await expect(quiet(['--data', good, '--k', '0'])).rejects.toThrow(/--k: expected a value in \[1, 4\], got 0/);
     await expect(quiet(['--data', good, '--k', 'x'])).rejects.toThrow(/--k: expected a number/);
+    await expect(quiet(['--data', good, '--labelled', '10'])).rejects.toThrow(/--labelled M needs --actions/);
+    await expect(quiet(['--data', good, '--actions', put('a-neg.npy', Int32Array.from({ length: 60 }, (_, i) => (i === 3 ? -1 : 0)), [30, 2])])).rejects.toThrow(
+      /--actions: .*ids ≥ 0, found -1/,
+    );
     await expect(quiet(['--data', good, '--no-project', '--k', '1'])).resolves.toBe(0); // D = 4 ≤ 256
     await expect(quiet(['--data', put('wide.npy', new Float32Array(4 * 2 * 300), [4, 2, 300]), '--no-project'])).rejects.toThrow(
       /--data: expected D ≤ --max-dim 256 with --no-project, found D = 300/,
