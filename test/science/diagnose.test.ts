@@ -213,6 +213,7 @@ describe('lamkit diagnose: bad input', () => {
     await expect(quiet(['--data', good, '--k', '0'])).rejects.toThrow(/--k: expected a value in \[1, 4\], got 0/);
     await expect(quiet(['--data', good, '--k', 'x'])).rejects.toThrow(/--k: expected a number/);
     await expect(quiet(['--data', good, '--labelled', '10'])).rejects.toThrow(/--labelled M needs --actions/);
+    await expect(quiet(['--data', good, '--out', join(good, 'sub')])).rejects.toThrow(/--out: cannot write the report to .*good\.npy\/sub \(ENOTDIR\)/);
     await expect(quiet(['--data', good, '--actions', put('a-neg.npy', Int32Array.from({ length: 60 }, (_, i) => (i === 3 ? -1 : 0)), [30, 2])])).rejects.toThrow(
       /--actions: .*ids ≥ 0, found -1/,
     );
