@@ -525,6 +525,7 @@ void test_executor() {
 }  // namespace
 
 int main() {
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // progress visible when piped to a log
   lam_cuda_device_info info;
   lam_cuda_get_device_info(&info);
   if (!info.available) {

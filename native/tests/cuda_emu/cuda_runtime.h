@@ -91,7 +91,7 @@ struct Pool {
     done.wait(l, [&] { return remaining == 0; });
   }
 };
-inline Pool pool;
+inline Pool& pool = *new Pool;  // never destroyed: workers still wait on it at exit
 
 inline void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
   const int nt = (int)(block.x * block.y * block.z);
