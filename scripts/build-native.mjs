@@ -59,8 +59,14 @@ const args = [cmakeJs, 'build', '--directory', root, '--out', join(root, 'build'
 if (process.env.LAMKIT_CUDA === '0') args.push('--CDLAMKIT_CUDA=OFF');
 console.log(`lamkit: building the native addon (${cmake}; ${cxx}; -j${jobs})`);
 const t0 = Date.now();
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: jobs } });
+const env = { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: jobs };
+let r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 if (r.error) giveUp(`cmake-js could not start: ${r.error.message}`);
+if (r.status !== 0 && !args.includes('--CDLAMKIT_CUDA=OFF')) {
+  // A CUDA toolchain problem must not cost the CPU addon: retry once without native/cuda.
+  console.warn(`lamkit: the build with CUDA failed (status ${r.status}); retrying without CUDA (native-cuda will be unavailable)`);
+  r = spawnSync(process.execPath, [...args, '--CDLAMKIT_CUDA=OFF'], { cwd: root, stdio: 'inherit', env });
+}
 if (r.status !== 0) giveUp(`cmake-js exited with status ${r.status}; see the compiler output above`);
 
 const addon = join(root, 'build', 'Release', 'lamkit.node');

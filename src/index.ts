@@ -59,3 +59,18 @@ export { readNpy, writeNpy, encodeNpy, decodeNpy } from './data/npy.js';
 // ---- ops (contracts, for backend authors)
 export { OPS, getOp } from './ops/index.js';
 export type { OpContract, Shape, Attrs } from './ops/contract.js';
+
+// ---- analysis: closed form, probes, S_exo, diagnostics (float64)
+export { closedForm } from './analysis/closed-form.js';
+export { parseObjective, objectiveLabel, type Objective } from './analysis/objective.js';
+export { evaluateLinearLatent } from './analysis/evaluate.js';
+export { probeLatent, sExo } from './analysis/probes.js';
+export { runExperiment } from './analysis/experiment.js';
+export { diagnose } from './analysis/diagnose.js';
+export { trainLinearLam } from './lam/linear-objectives.js';
+
+// ---- reports
+export { loadReport, upsertSection, writeReport } from './report/report.js';
+
+// ---- ONNX export and inference
+export { exportGraph, exportPreset, loadRun, openSession, describeModel, ONNX_OPSET } from './onnx/index.js';
