@@ -133,6 +133,16 @@ export function formatResult(r: RunResult): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  // `--run DIR` analyses a trained nonlinear (gridworld) run instead of a linear configuration.
+  const runAt = argv.findIndex((a) => a === '--run' || a.startsWith('--run='));
+  if (runAt >= 0) {
+    const dir = argv[runAt].startsWith('--run=') ? argv[runAt].slice(6) : argv[runAt + 1];
+    const g = await import('../lam/gridworld-analyze.js');
+    if (dir === undefined || !g.isGridworldRun(dir)) throw new UsageError(`--run: expected a gridworld run directory (with run.json of kind 'gridworld'), got '${dir ?? ''}'`);
+    const a = g.analyzeGridworldRun(dir);
+    console.log(argv.includes('--json') ? JSON.stringify(a, null, 2) : g.formatGridworldAnalysis(a));
+    return 0;
+  }
   const { values } = parseFlags('analyze', argv, OPTIONS);
   if (values.help) {
     console.log(HELP);

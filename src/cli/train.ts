@@ -39,6 +39,13 @@ Trains a preset (${Object.keys(PRESETS).join(', ')}) with a compiled step.
   --no-check-finite    skip the per-step NaN/Inf checks on feeds and loss (on by default)`;
 
 export async function run(argv: string[]): Promise<number> {
+  // Gridworld video trains the conv LAM with its own objectives and bottlenecks (issue 5).
+  const dataAt = argv.findIndex((a) => a === '--data' || a.startsWith('--data='));
+  const data = dataAt < 0 ? undefined : argv[dataAt].startsWith('--data=') ? argv[dataAt].slice(7) : argv[dataAt + 1];
+  if (data === 'gridworld') {
+    const { gridworldTrainCommand } = await import('../lam/gridworld-run.js');
+    return gridworldTrainCommand(argv);
+  }
   const { values } = parseFlags('train', argv, {
     preset: { type: 'string' },
     steps: { type: 'string' },
