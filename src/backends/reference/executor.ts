@@ -25,7 +25,14 @@ export class TapeRunError extends Error {
   }
 }
 
-type Bound = (step: number, feeds: Float32Array | null, feedStride: number, outputs: Float32Array | null, outStride: number) => void;
+/** One bound instruction: runs it for step `step` of a run. */
+export type Bound = (step: number, feeds: Float32Array | null, feedStride: number, outputs: Float32Array | null, outStride: number) => void;
+
+/**
+ * Lets another interpreter (gpu.js) reuse this one and replace how some ops run: called once per
+ * op instruction with the reference binding; return a replacement, or undefined to keep it.
+ */
+export type OpOverride = (op: string, ins: Instruction, extents: readonly number[], arena: Float32Array, reference: Bound) => Bound | undefined;
 
 export class ReferencePlan {
   readonly arena: Float32Array;
@@ -36,8 +43,15 @@ export class ReferencePlan {
    * @param tape int32 words; validated here (throws RangeError naming the bad instruction).
    * @param arenaFloats arena size in floats (zero-filled).
    * @param feedFloatsPerStep / outFloatsPerStep bounds for FEED / OUTPUT ranges.
+   * @param override replaces how chosen ops run (special opcodes always run here).
    */
-  constructor(tape: Int32Array, arenaFloats: number, feedFloatsPerStep = Infinity, outFloatsPerStep = Infinity) {
+  constructor(
+    tape: Int32Array,
+    arenaFloats: number,
+    feedFloatsPerStep = Infinity,
+    outFloatsPerStep = Infinity,
+    private readonly override?: OpOverride,
+  ) {
     if (!Number.isInteger(arenaFloats) || arenaFloats < 1) throw new RangeError(`arenaFloats must be a positive integer, got ${arenaFloats}`);
     const list = decodeTape(tape, arenaFloats, feedFloatsPerStep, outFloatsPerStep);
     this.arena = new Float32Array(arenaFloats);
@@ -104,7 +118,13 @@ export class ReferencePlan {
           return v;
       }
     });
-    if (c.id === 'adam_update') {
+    const reference = this.bindReference(c.id, a, args, kernel);
+    return this.override?.(c.id, ins, ext, arena, reference) ?? reference;
+  }
+
+  private bindReference(op: string, a: readonly number[], args: unknown[], kernel: RefKernel): Bound {
+    const ints = this.ints;
+    if (op === 'adam_update') {
       const counter = a[11];
       const head = args.slice(0, 11);
       return (step) => {
@@ -113,13 +133,13 @@ export class ReferencePlan {
         kernel(...head, t);
       };
     }
-    if (c.id === 'gather_rows' || c.id === 'scatter_add_rows') {
+    if (op === 'gather_rows' || op === 'scatter_add_rows') {
       const idx = args[1] as Int32Array;
       const K = a[5];
       const kargs = args.slice(0, 5);
       return (step) => {
         for (let i = 0; i < idx.length; i++)
-          if (idx[i] < 0 || idx[i] >= K) throw new TapeRunError(`step ${step}: ${c.id} index ${idx[i]} at row ${i} is outside [0, ${K})`, step);
+          if (idx[i] < 0 || idx[i] >= K) throw new TapeRunError(`step ${step}: ${op} index ${idx[i]} at row ${i} is outside [0, ${K})`, step);
         kernel(...kargs);
       };
     }
