@@ -1,42 +1,45 @@
 /**
  * `lamkit train --preset NAME [--steps N] [--batch B] [--lr LR] [--optimizer adam|adamw|sgd]
- *  [--backend NAME] [--threads N] [--seed S] [--out DIR] [--chunk N] [--log-every N] [--json]
- *  [--no-check-finite]`
+ *  [--backend NAME] [--threads N] [--seed S] [--out DIR] [--checkpoint-every N] [--resume DIR]
+ *  [--chunk N] [--log-every N] [--json] [--no-check-finite]`
  *
- * Builds the preset's training step, compiles it on a backend and trains, N steps per backend
- * call. Shows a progress bar (loss, steps/s, ETA) on stderr, or JSON Lines on stdout with
- * --json. With --out: DIR/metrics.jsonl (one line per logged step) and, at the end (also after
- * Ctrl-C, which stops after the chunk in flight), the parameters and optimiser state.
+ * Builds the preset's training step, compiles it on a backend and trains it with the shared
+ * loop (src/cli/train-loop.ts: progress, metrics.jsonl, checkpoints, Ctrl-C, resume).
+ * `--data gridworld` goes to the gridworld conv LAM, any other `--data` to own-data training.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import cliProgress from 'cli-progress';
 import { memorySummary } from '../graph/plan.js';
 import { compile } from '../graph/compile.js';
 import { defaultSource } from '../lam/batches.js';
-import { saveCheckpoint } from '../lam/checkpoint.js';
+import { CHECKPOINT_FILE } from '../lam/checkpoint.js';
 import type { OptimizerName } from '../lam/objective.js';
 import { PRESETS, getPreset } from '../lam/presets.js';
-import { Trainer } from '../lam/trainer.js';
 import { planPreset } from '../lam/training.js';
+import { readResume, resumeSetting, trainLoop } from './train-loop.js';
 import { UsageError, numberFlag, parseFlags } from './usage.js';
 
 const HELP = `usage: lamkit train --preset NAME [options]
+       lamkit train --resume DIR [--steps N] [options]
 
 Trains a preset (${Object.keys(PRESETS).join(', ')}) with a compiled step.
   --preset NAME        ${Object.values(PRESETS).map((p) => `${p.name}: ${p.summary}`).join('\n                       ')}
-  --steps N            training steps (default 1000)
+  --steps N            total training steps (default 1000; with --resume: the checkpoint's)
   --batch B            batch size (default: the preset's)
   --lr LR              learning rate (default 1e-3)
   --optimizer O        adam | adamw | sgd (default adam)
   --backend NAME       native-cuda | native-cpu | wasm | gpujs | reference (default: best available)
   --threads N          kernel threads for native-cpu (default: LAMKIT_THREADS or all cores)
   --seed S             initialisation and data seed (default 0)
-  --out DIR            write DIR/metrics.jsonl, DIR/run.json, DIR/params.{json,bin}, DIR/state.{json,bin}
+  --out DIR            write DIR/metrics.jsonl and DIR/${CHECKPOINT_FILE} (at the end and on Ctrl-C)
+  --checkpoint-every N also write the checkpoint every N steps (atomic replace; needs --out)
+  --resume DIR         continue the run in DIR from its checkpoint up to --steps: same preset and
+                       settings (flags may be left out), metrics.jsonl appended; --out defaults to DIR.
+                       On the same backend and threads the losses equal an uninterrupted run's.
   --chunk N            steps per backend call (default 50)
   --log-every N        metrics/JSON line every N steps (default 10; the last step is always logged)
   --json               JSON Lines on stdout instead of a progress bar
-  --no-check-finite    skip the per-step NaN/Inf checks on feeds and loss (on by default)`;
+  --no-check-finite    skip the per-step NaN/Inf checks on feeds and loss (on by default)
+  --data gridworld     train on the distracting gridworld (see --data gridworld --help)
+  --data FILE|DIR      train on your own .npy/.npz data (see --data FILE --help)`;
 
 export async function run(argv: string[]): Promise<number> {
   // Gridworld video trains the conv LAM with its own objectives and bottlenecks (issue 5).
@@ -45,6 +48,18 @@ export async function run(argv: string[]): Promise<number> {
   if (data === 'gridworld') {
     const { gridworldTrainCommand } = await import('../lam/gridworld-run.js');
     return gridworldTrainCommand(argv);
+  }
+  if (data !== undefined) {
+    // Own-data training lives in its own command module (train-own-data.ts), loaded only when asked for.
+    const spec = './train-own-data.js';
+    let mod: { ownDataTrainCommand(argv: string[]): Promise<number> };
+    try {
+      mod = (await import(spec)) as typeof mod;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new UsageError(`train: --data ${data}: own-data training is not available in this build`);
+      throw e;
+    }
+    return mod.ownDataTrainCommand(argv);
   }
   const { values } = parseFlags('train', argv, {
     preset: { type: 'string' },
@@ -56,6 +71,8 @@ export async function run(argv: string[]): Promise<number> {
     threads: { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
+    'checkpoint-every': { type: 'string' },
+    resume: { type: 'string' },
     chunk: { type: 'string' },
     'log-every': { type: 'string' },
     json: { type: 'boolean' },
@@ -67,107 +84,66 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (!values.preset) throw new UsageError(`train: --preset is required (one of ${Object.keys(PRESETS).join(', ')})`);
+  const ck = values.resume !== undefined ? readResume(values.resume) : undefined;
+  // With --resume every model/data setting comes from the checkpoint; a flag given must agree.
+  const given = <T>(key: string, flag: string, v: T | undefined): T | undefined => (ck ? resumeSetting(ck, key, flag, v) : v);
+  const presetName = given('preset', '--preset', values.preset);
+  if (!presetName) throw new UsageError(`train: --preset is required (one of ${Object.keys(PRESETS).join(', ')})`);
   let preset;
   try {
-    preset = getPreset(values.preset);
+    preset = getPreset(presetName);
   } catch (e) {
     throw new UsageError(`train: --preset: ${(e as Error).message}`);
   }
-  const steps = numberFlag('steps', values.steps, 1000, { min: 1, integer: true });
-  const batch = numberFlag('batch', values.batch, preset.batch, { min: 1, integer: true });
-  const lr = numberFlag('lr', values.lr, preset.lr, { min: 0, minExclusive: true });
-  const seed = numberFlag('seed', values.seed, 0, { min: 0, integer: true });
+  const num = (v: string | undefined, name: string, fallback: number, o: Parameters<typeof numberFlag>[3]) =>
+    v === undefined ? undefined : numberFlag(name, v, fallback, o);
+  const steps = numberFlag('steps', values.steps, (ck?.config.steps as number | undefined) ?? 1000, { min: 1, integer: true });
+  const batch = given('batch', '--batch', num(values.batch, 'batch', 0, { min: 1, integer: true })) ?? preset.batch;
+  const lr = given('lr', '--lr', num(values.lr, 'lr', 0, { min: 0, minExclusive: true })) ?? preset.lr;
+  const seed = given('seed', '--seed', num(values.seed, 'seed', 0, { min: 0, integer: true })) ?? 0;
+  const optimizer = (given('optimizer', '--optimizer', values.optimizer) ?? 'adam') as OptimizerName;
+  if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`train: --optimizer must be adam, adamw or sgd, got '${optimizer}'`);
   const chunk = numberFlag('chunk', values.chunk, 50, { min: 1, integer: true });
   const logEvery = numberFlag('log-every', values['log-every'], 10, { min: 1, integer: true });
-  const optimizer = (values.optimizer ?? 'adam') as OptimizerName;
-  if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`train: --optimizer must be adam, adamw or sgd, got '${optimizer}'`);
+  const checkpointEvery = values['checkpoint-every'] === undefined ? undefined : numberFlag('checkpoint-every', values['checkpoint-every'], 0, { min: 1, integer: true });
+  const out = values.out ?? values.resume;
+  if (checkpointEvery !== undefined && !out) throw new UsageError('train: --checkpoint-every needs --out DIR (where the checkpoint goes)');
+  const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 0, { min: 1, integer: true });
   const checkFinite = !values['no-check-finite'];
   const json = values.json === true;
 
   const { lam, plan } = planPreset(preset, { batch, lr, seed, optimizer, checkFinite });
   const model = await compile(plan, { backend: values.backend });
-  if (values.threads !== undefined) {
-    const threads = numberFlag('threads', values.threads, 0, { min: 1, integer: true });
-    const b = (await import('../backends/registry.js')).resolveBackend({ name: model.backend });
-    const be = (await b).backend as { setThreads?: (n: number) => void };
+  const be = (await (await import('../backends/registry.js')).resolveBackend({ name: model.backend })).backend as {
+    setThreads?: (n: number) => void;
+    info(): { threads?: number };
+  };
+  if (threads !== undefined) {
     if (!be.setThreads) throw new UsageError(`train: --threads applies to native-cpu, not ${model.backend}`);
     be.setThreads(threads);
   }
-  const config = { preset: preset.name, steps, batch, lr, optimizer, seed, backend: model.backend, chunk, checkFinite };
-  const header = `${preset.name}: batch ${batch}, ${steps} steps, ${optimizer} lr ${lr}, seed ${seed} on ${model.backend}` +
-    (model.skipped.length ? ` (skipped ${model.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '');
-  if (json) console.log(JSON.stringify({ kind: 'start', ...config, peak_bytes: plan.memory.peakBytes, tape_ops: plan.ops.length }));
-  else {
-    console.error(header);
-    console.error(`plan: ${plan.ops.length} tape instructions, ${memorySummary(plan)}`);
-  }
-
-  const out = values.out;
-  const metrics = out ? join(out, 'metrics.jsonl') : null;
-  if (out) {
-    mkdirSync(out, { recursive: true });
-    writeFileSync(metrics!, '');
-  }
-  const trainer = new Trainer(model, defaultSource(lam.preset, batch, seed + 1));
-  const onSigint = (): void => {
-    trainer.stop();
-    if (!json) console.error('\nstopping after the current chunk…');
-  };
-  process.once('SIGINT', onSigint);
-  const bar = json ? null : new cliProgress.SingleBar(
-    { format: 'train [{bar}] {percentage}% | step {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 200 },
-    cliProgress.Presets.shades_classic,
-  );
-  bar?.start(steps, 0, { loss: '-', rate: '-' });
-  let lines: string[] = [];
-  let result;
+  const config = { preset: preset.name, steps, batch, lr, optimizer, seed, backend: model.backend, threads: be.info().threads ?? 1, chunk, checkFinite };
   try {
-    result = await trainer.train({
+    const { exitCode } = await trainLoop({
+      model,
+      source: defaultSource(lam.preset, batch, seed + 1),
+      config,
       steps,
       chunk,
-      onStep(e) {
-        if (e.step % logEvery === 0 || e.step === steps) {
-          const line = JSON.stringify({ kind: 'step', step: e.step, loss: e.loss, steps_per_s: +e.stepsPerSec.toFixed(2), eta_s: +e.etaSec.toFixed(1), elapsed_s: +e.elapsedSec.toFixed(3) });
-          lines.push(line);
-          if (json) console.log(line);
-        }
-        if (bar && (e.step % chunk === 0 || e.step === steps)) bar.update(e.step, { loss: e.loss.toPrecision(5), rate: e.stepsPerSec.toFixed(1) });
-      },
+      logEvery,
+      json,
+      out,
+      checkpointEvery,
+      resume: ck,
+      startInfo: { peak_bytes: plan.memory.peakBytes, tape_ops: plan.ops.length },
+      header: [
+        `${preset.name}: batch ${batch}, ${steps} steps, ${optimizer} lr ${lr}, seed ${seed} on ${model.backend}` +
+          (model.skipped.length ? ` (skipped ${model.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''),
+        `plan: ${plan.ops.length} tape instructions, ${memorySummary(plan)}`,
+      ],
     });
-  } catch (e) {
-    bar?.stop();
-    process.removeListener('SIGINT', onSigint);
-    // No parameters are written after a failed chunk: a NaN step may already have touched them.
-    throw e;
+    return exitCode;
   } finally {
-    if (metrics && lines.length) {
-      appendFileSync(metrics, lines.join('\n') + '\n');
-      lines = [];
-    }
+    model.dispose();
   }
-  bar?.stop();
-  process.removeListener('SIGINT', onSigint);
-  const final = result.losses.length ? result.losses[result.losses.length - 1] : NaN;
-  const summary = {
-    kind: 'done',
-    preset: preset.name,
-    backend: model.backend,
-    steps: result.steps,
-    stopped: result.stopped,
-    final_loss: final,
-    first_loss: result.losses[0],
-    seconds: +result.seconds.toFixed(3),
-    steps_per_s: +(result.steps / result.seconds).toFixed(2),
-    compute_steps_per_s: +(result.steps / result.computeSeconds).toFixed(2),
-    out: out ?? null,
-  };
-  if (out) saveCheckpoint(out, model, { ...config, stopped: result.stopped, final_loss: final });
-  if (json) console.log(JSON.stringify(summary));
-  else {
-    console.error(`${result.stopped ? 'stopped' : 'done'}: ${result.steps} steps in ${result.seconds.toFixed(2)} s (${summary.steps_per_s} steps/s, ${summary.compute_steps_per_s} in the backend); loss ${result.losses[0]?.toPrecision(5)} → ${final.toPrecision(5)}`);
-    if (out) console.error(`wrote ${out}/metrics.jsonl, run.json, params.{json,bin}, state.{json,bin}`);
-  }
-  model.dispose();
-  return result.stopped ? 130 : 0;
 }

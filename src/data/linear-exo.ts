@@ -15,7 +15,7 @@
  * exposed (float64, ml-matrix) for the closed form in src/analysis.
  */
 import { Matrix, QrDecomposition, CholeskyDecomposition } from 'ml-matrix';
-import { Rng } from './rng.js';
+import { Rng, type RngState } from './rng.js';
 
 /** Generator configuration. Field names map to `lamkit analyze` flags (see FLAG_OF). */
 export interface LinearExoConfig {
@@ -328,6 +328,16 @@ export class LinearExo {
     this.ax = flat(Ax);
     this.km = flat(K);
     this.lx = flat(Lx);
+  }
+
+  /** State of the generator's own data stream (for checkpoints; the parameters follow from the seed). */
+  getRngState(): RngState {
+    return this.dataRng.getState();
+  }
+
+  /** Continues the data stream from a getRngState() result. */
+  setRngState(st: RngState): void {
+    this.dataRng.setState(st, 'LinearExo.setRngState');
   }
 
   /** Draws `n` i.i.d. transitions. Uses the generator's own stream unless `rng` is given. */

@@ -1,8 +1,16 @@
 /**
  * Seeded random numbers for everything in lamkit (data, initialisers, tests): never time-seeded.
- * xoshiro128** for uniform 32-bit draws, Box–Muller for normals. The state is four uint32 words,
- * so it can be saved in a checkpoint and restored exactly.
+ * xoshiro128** for uniform 32-bit draws, Box–Muller for normals. The state is four uint32 words
+ * plus the cached second Box–Muller normal, so it can be saved in a checkpoint (getState) and
+ * restored exactly (setState).
  */
+
+/** A generator's complete state as JSON: the xoshiro words and the pending Box–Muller normal. */
+export interface RngState {
+  s: [number, number, number, number];
+  spare: number | null;
+}
+
 export class Rng {
   private s: Uint32Array;
   private spare: number | null = null;
@@ -30,6 +38,24 @@ export class Rng {
   /** The full state (for checkpoints); `new Rng(state)` resumes the same sequence. */
   state(): Uint32Array {
     return new Uint32Array(this.s);
+  }
+
+  /** The complete state (words and pending normal) as plain JSON, for checkpoints. */
+  getState(): RngState {
+    return { s: [this.s[0], this.s[1], this.s[2], this.s[3]], spare: this.spare };
+  }
+
+  /** Restores what getState() returned; the next draws continue that sequence exactly. */
+  setState(st: RngState, what = 'Rng.setState'): void {
+    const words = (st as { s?: unknown } | null)?.s;
+    if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff))
+      throw new RangeError(`${what}: expected s = 4 uint32 words, got ${JSON.stringify(words)}`);
+    if (words.every((w) => w === 0)) throw new RangeError(`${what}: the all-zero state is not a valid xoshiro128** state`);
+    const spare = (st as { spare?: unknown }).spare;
+    if (spare !== null && !(typeof spare === 'number' && Number.isFinite(spare)))
+      throw new RangeError(`${what}: expected spare = null or a finite number, got ${JSON.stringify(spare)}`);
+    this.s = Uint32Array.from(words as number[]);
+    this.spare = spare as number | null;
   }
 
   /** Uniform uint32. */

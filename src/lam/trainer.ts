@@ -42,11 +42,21 @@ export interface TrainResult {
 }
 
 export interface TrainOptions {
+  /** Steps to run in this call. */
   steps: number;
   /** Steps per backend call (default 50). */
   chunk?: number;
+  /**
+   * Steps already taken before this call (a resumed run): events number steps from
+   * firstStep + 1 and report totalSteps = firstStep + steps. Default 0.
+   */
+  firstStep?: number;
+  /** End chunks at multiples of this global step (checkpoint boundaries); the losses do not depend on it. */
+  alignChunksTo?: number;
   /** Called for every step, in order, after the chunk holding it ran. */
   onStep?: (e: StepEvent) => void;
+  /** Called after each chunk with the global number of steps taken (e.g. to write a checkpoint). */
+  afterChunk?: (stepsDone: number) => void | Promise<void>;
 }
 
 export class Trainer {
@@ -72,6 +82,10 @@ export class Trainer {
     if (!Number.isInteger(total) || total < 1) throw new RangeError(`train: steps must be a positive integer, got ${String(total)}`);
     const chunk = opts.chunk ?? 50;
     if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`train: chunk must be a positive integer, got ${String(chunk)}`);
+    const first = opts.firstStep ?? 0;
+    if (!Number.isInteger(first) || first < 0) throw new RangeError(`train: firstStep must be an integer ≥ 0, got ${String(first)}`);
+    const align = opts.alignChunksTo;
+    if (align !== undefined && (!Number.isInteger(align) || align < 1)) throw new RangeError(`train: alignChunksTo must be a positive integer, got ${String(align)}`);
     const m = this.model;
     const per = m.feedFloatsPerStep;
     const block = new Float32Array(chunk * per);
@@ -88,7 +102,8 @@ export class Trainer {
     let compute = 0;
     let done = 0;
     while (done < total && !this.stopRequested) {
-      const n = Math.min(chunk, total - done);
+      let n = Math.min(chunk, total - done);
+      if (align !== undefined) n = Math.min(n, align - ((first + done) % align));
       for (let s = 0; s < n; s++) this.source.next(views[s]);
       const feeds = n === chunk ? block : block.subarray(0, n * per);
       const c0 = performance.now();
@@ -100,10 +115,11 @@ export class Trainer {
       const rate = (done + n) / elapsed;
       if (opts.onStep)
         for (let s = 0; s < n; s++) {
-          const step = done + s + 1;
-          opts.onStep({ kind: 'step', step, totalSteps: total, loss: losses[step - 1], stepsPerSec: rate, etaSec: (total - step) / rate, elapsedSec: elapsed });
+          const i = done + s + 1;
+          opts.onStep({ kind: 'step', step: first + i, totalSteps: first + total, loss: losses[i - 1], stepsPerSec: rate, etaSec: (total - i) / rate, elapsedSec: elapsed });
         }
       done += n;
+      if (opts.afterChunk) await opts.afterChunk(first + done);
       // Let signal handlers (Ctrl-C → stop()) run between chunks.
       await new Promise((r) => setImmediate(r));
     }

@@ -4,9 +4,9 @@
  * codebook when the run used one).
  *
  * Layouts read here:
- *  - engine runs (src/lam/checkpoint.ts): DIR/run.json with `preset`, DIR/params.json
- *    ({name: {shape, offset}}, offsets in floats) + DIR/params.bin (little-endian float32); a
- *    VQ codebook is `vq.codebook` among the parameters or the state (state.json + state.bin);
+ *  - engine runs: DIR/checkpoint.safetensors (src/lam/checkpoint.ts, docs/CHECKPOINTS.md) with
+ *    the preset and config in its metadata, parameters as param/<name>; a VQ codebook is
+ *    `vq.codebook` among the parameters or the resident state;
  *  - gridworld runs (src/lam/gridworld-run.ts): DIR/run.json with kind 'gridworld',
  *    options.preset, `params` [{name, shape, offset}] and `codebook` (VQ) + DIR/params.bin;
  *    names are mapped to the preset graph's (gridworld-params.ts);
@@ -16,6 +16,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpy } from '../data/npy.js';
+import { CHECKPOINT_FILE, loadCheckpoint } from '../lam/checkpoint.js';
 import { gridworldToPreset } from './gridworld-params.js';
 
 export interface RunForExport {
@@ -41,8 +42,9 @@ function readJson(path: string): Record<string, unknown> {
 export function loadRun(dir: string): RunForExport {
   if (!existsSync(dir)) throw new RangeError(`--run ${dir}: no such run directory`);
   if (!statSync(dir).isDirectory()) throw new RangeError(`--run ${dir}: not a directory`);
+  if (existsSync(join(dir, CHECKPOINT_FILE))) return loadCheckpointRun(dir);
   const cfgPath = ['run.json', 'config.json'].map((f) => join(dir, f)).find((p) => existsSync(p));
-  if (!cfgPath) throw new RangeError(`--run ${dir}: no run.json or config.json (is this a directory written by \`lamkit train --out\`?)`);
+  if (!cfgPath) throw new RangeError(`--run ${dir}: no ${CHECKPOINT_FILE}, run.json or config.json (is this a directory written by \`lamkit train --out\`?)`);
   const config = readJson(cfgPath);
   if (config.kind === 'gridworld') return loadGridworldRun(dir, cfgPath, config);
   const preset = config.preset;
@@ -50,28 +52,29 @@ export function loadRun(dir: string): RunForExport {
 
   const params: Record<string, Float32Array> = {};
   const npyDir = join(dir, 'params');
-  if (existsSync(npyDir) && statSync(npyDir).isDirectory()) {
+  if (existsSync(npyDir) && statSync(npyDir).isDirectory())
     for (const f of readdirSync(npyDir).filter((f) => f.endsWith('.npy')).sort())
       params[f.slice(0, -4)] = readNpy(join(npyDir, f), { dtype: 'float32' }).data as Float32Array;
-  } else if (existsSync(join(dir, 'params.json')) && existsSync(join(dir, 'params.bin'))) {
-    const index = readJson(join(dir, 'params.json')) as Record<string, { shape?: number[]; offset?: number }>;
-    Object.assign(params, readPacked(dir, join(dir, 'params.json'), Object.entries(index).map(([name, e]) => ({ name, ...e }))));
-  }
   if (Object.keys(params).length === 0)
-    throw new RangeError(`--run ${dir}: the run has no parameters (expected params/<name>.npy or params.json + params.bin; did training finish?)`);
-
+    throw new RangeError(`--run ${dir}: the run has no parameters (expected ${CHECKPOINT_FILE} or params/<name>.npy; did training finish?)`);
   let codebook: Float32Array | null = params['vq.codebook'] ?? null;
   delete params['vq.codebook'];
-  // A codebook kept as resident state (not trained by gradient) is saved with the optimiser state.
-  const statePath = join(dir, 'state.json');
-  if (!codebook && existsSync(statePath) && existsSync(join(dir, 'state.bin'))) {
-    const st = readJson(statePath) as { state?: Record<string, { shape?: number[]; offset?: number }> };
-    const e = st.state?.['vq.codebook'];
-    if (e) codebook = readPacked(dir, statePath, [{ name: 'vq.codebook', ...e }], 'state.bin')['vq.codebook'];
-  }
   const cbPath = join(dir, 'codebook.npy');
   if (!codebook && existsSync(cbPath)) codebook = readNpy(cbPath, { dtype: 'float32' }).data as Float32Array;
   return { dir, preset, config, params, codebook };
+}
+
+/** An engine run: everything is in the checkpoint (a corrupted one is refused by its checks). */
+function loadCheckpointRun(dir: string): RunForExport {
+  const ck = loadCheckpoint(dir);
+  const preset = ck.preset ?? ck.config.preset;
+  if (typeof preset !== 'string') throw new RangeError(`${ck.file}: the checkpoint names no preset (metadata 'preset' or config.preset), so the graph to export is unknown`);
+  const params = { ...ck.params };
+  // A codebook trained by gradient is a parameter; one kept as resident state (k-means/EMA) is state.
+  const codebook = params['vq.codebook'] ?? ck.state['vq.codebook'] ?? null;
+  delete params['vq.codebook'];
+  if (Object.keys(params).length === 0) throw new RangeError(`--run ${dir}: ${ck.file} holds no parameters`);
+  return { dir, preset, config: ck.config, params, codebook };
 }
 
 type PackedEntry = { name: string; shape?: number[]; offset?: number };
