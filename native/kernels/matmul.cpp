@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "gemm_direct.h"
 #include "gemm_ukernels.h"
 #include "runtime/thread_pool.h"
 
@@ -320,6 +321,57 @@ void gemm_small(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A,
   }
 }
 
+// Skinny products go to the unpacked AVX2 tiles (gemm_direct.h) when: the ISA in use is AVX2 or
+// better, N is a multiple of 8 (the tiles' width), one of M, N is ≤ 16 or the product is small
+// (< 2M FMAs, where packing is a large share), and the operand that each strip re-reads fits in
+// L2 (≤ 64 Ki floats). Returns false when the packed path should run instead.
+const int64_t kDirectMaxFloats = 65536;
+
+bool sgemm_direct(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                  const float* B, int64_t ldb, float* C, int64_t ldc, int acc, int max_threads) {
+#if defined(__x86_64__)
+  if (config().ukernel != kAvx2.ukernel && config().ukernel != kAvx512.ukernel) return false;
+  if (N % 8 != 0) return false;
+  if (!(std::min(M, N) <= 16 || M * N * K < ((int64_t)1 << 21))) return false;
+  const bool rows_outer = N <= M;
+  if (rows_outer ? K * N > kDirectMaxFloats : M * K > kDirectMaxFloats) return false;
+  if (tb && K * N > kDirectMaxFloats) return false;
+  if (tb) {
+    // B stored N×K → K×N so the tiles load 8 consecutive columns.
+    thread_local std::vector<float> bt;
+    if ((int64_t)bt.size() < K * N) bt.resize((size_t)(K * N));
+    for (int64_t j = 0; j < N; ++j) {
+      const float* src = B + j * ldb;
+      for (int64_t k = 0; k < K; ++k) bt[(size_t)(k * N + j)] = src[k];
+    }
+    B = bt.data();
+    ldb = N;
+  }
+  int nt = std::min(max_threads, lamkit::available_threads());
+  nt = (int)std::min<double>(nt, std::max(1.0, 2.0 * (double)M * (double)N * (double)K / 1.0e6));
+  // Threads split the outer dimension in whole tiles (12 rows = both tile heights; 16 columns).
+  const int64_t unit = rows_outer ? 12 : 16, extent = rows_outer ? M : N;
+  const int64_t units = (extent + unit - 1) / unit;
+  if (nt > units) nt = (int)units;
+  if (nt <= 1) {
+    lamkit::sgemm_direct_avx2(ta, A, lda, B, ldb, C, ldc, 0, M, 0, N, K, acc, rows_outer);
+    return true;
+  }
+  lamkit::parallel(nt, [&](int tid, int nthr) {
+    const int64_t b = std::min(extent, units * tid / nthr * unit);
+    const int64_t e = std::min(extent, units * (tid + 1) / nthr * unit);
+    if (b >= e) return;
+    if (rows_outer) lamkit::sgemm_direct_avx2(ta, A, lda, B, ldb, C, ldc, b, e, 0, N, K, acc, 1);
+    else lamkit::sgemm_direct_avx2(ta, A, lda, B, ldb, C, ldc, 0, M, b, e, K, acc, 0);
+  });
+  return true;
+#else
+  (void)ta; (void)tb; (void)M; (void)N; (void)K; (void)A; (void)lda; (void)B; (void)ldb; (void)C;
+  (void)ldc; (void)acc; (void)max_threads;
+  return false;
+#endif
+}
+
 }  // namespace
 
 namespace lamkit {
@@ -336,6 +388,7 @@ void sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int6
     gemm_small(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc);
     return;
   }
+  if (sgemm_direct(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc, max_threads)) return;
   const GemmConfig& cfg = config();
   int nt = std::min(max_threads, available_threads());
   // Below ~1 MFLOP per thread, waking the pool costs more than it saves.
