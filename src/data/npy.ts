@@ -111,27 +111,36 @@ export function encodeNpy(arr: { data: NpyData; shape: readonly number[] }): Uin
   return out;
 }
 
+/** A parsed .npy header: what the data is and where it starts. */
+export interface NpyHeader {
+  dtype: NpyDtype;
+  shape: number[];
+  /** Byte offset of the data from the start of the .npy bytes. */
+  dataOffset: number;
+  /** Bytes of data the shape needs. */
+  dataBytes: number;
+}
+
+/** Bytes of the preamble of a .npy of this major version (magic, version, header length). */
+function preambleBytes(major: number, source: string, minor: number): number {
+  if (major === 1) return 10;
+  if (major === 2 || major === 3) return 12;
+  throw new RangeError(`${source}: unsupported .npy format version ${major}.${minor} (expected 1.0, 2.0 or 3.0)`);
+}
+
 /**
- * Decodes .npy bytes. `source` names the file in every error. Throws a TypeError for an
- * unsupported dtype or Fortran order, a RangeError for a malformed or truncated file.
+ * Parses the header of .npy bytes. `bytes` needs only to hold the preamble and header (the
+ * data may be elsewhere, e.g. still on disk): a streaming reader passes the first
+ * {@link npyHeaderBytes} bytes. Throws like {@link decodeNpy}.
  */
-export function decodeNpy(bytes: Uint8Array, source = '<buffer>'): NpyArray {
+export function parseNpyHeader(bytes: Uint8Array, source = '<buffer>'): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b))
     throw new RangeError(`${source}: not a .npy file (expected the magic bytes \\x93NUMPY, found ${JSON.stringify(String.fromCharCode(...bytes.subarray(0, 6)))})`);
   const major = bytes[6];
+  const pre = preambleBytes(major, source, bytes[7]);
+  if (bytes.length < pre) throw new RangeError(`${source}: truncated .npy preamble (${bytes.length} bytes)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pre: number;
-  let headerLen: number;
-  if (major === 1) {
-    pre = 10;
-    headerLen = dv.getUint16(8, true);
-  } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw new RangeError(`${source}: truncated .npy preamble (${bytes.length} bytes)`);
-    pre = 12;
-    headerLen = dv.getUint32(8, true);
-  } else {
-    throw new RangeError(`${source}: unsupported .npy format version ${major}.${bytes[7]} (expected 1.0, 2.0 or 3.0)`);
-  }
+  const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   if (pre + headerLen > bytes.length)
     throw new RangeError(`${source}: truncated .npy header (needs ${pre + headerLen} bytes, file has ${bytes.length})`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(pre, pre + headerLen));
@@ -153,12 +162,37 @@ export function decodeNpy(bytes: Uint8Array, source = '<buffer>'): NpyArray {
     .filter((s) => s !== '')
     .map((s) => {
       const d = Number(s.replace(/L$/, ''));
-      if (!Number.isInteger(d) || d < 0) throw new RangeError(`${source}: malformed shape (${shapeStr}) in .npy header`);
+      if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`${source}: malformed shape (${shapeStr}) in .npy header`);
       return d;
     });
   const n = shape.reduce((a, b) => a * b, 1);
-  const start = pre + headerLen;
-  const nbytes = n * BYTES[dtype];
+  return { dtype, shape, dataOffset: pre + headerLen, dataBytes: n * BYTES[dtype] };
+}
+
+/**
+ * How many leading bytes of a .npy hold its preamble and header, from its first 12 bytes
+ * (a streaming reader reads 12 bytes, then this many, then parses with parseNpyHeader).
+ */
+export function npyHeaderBytes(first: Uint8Array, source = '<buffer>'): number {
+  if (first.length < 10 || MAGIC.some((b, i) => first[i] !== b))
+    throw new RangeError(`${source}: not a .npy file (expected the magic bytes \\x93NUMPY, found ${JSON.stringify(String.fromCharCode(...first.subarray(0, 6)))})`);
+  const pre = preambleBytes(first[6], source, first[7]);
+  if (first.length < pre) throw new RangeError(`${source}: truncated .npy preamble (${first.length} bytes)`);
+  const dv = new DataView(first.buffer, first.byteOffset, first.byteLength);
+  return pre + (pre === 10 ? dv.getUint16(8, true) : dv.getUint32(8, true));
+}
+
+/** Bytes per element of a dtype. */
+export function npyItemBytes(dtype: NpyDtype): number {
+  return BYTES[dtype];
+}
+
+/**
+ * Decodes .npy bytes. `source` names the file in every error. Throws a TypeError for an
+ * unsupported dtype or Fortran order, a RangeError for a malformed or truncated file.
+ */
+export function decodeNpy(bytes: Uint8Array, source = '<buffer>'): NpyArray {
+  const { dtype, shape, dataOffset: start, dataBytes: nbytes } = parseNpyHeader(bytes, source);
   if (bytes.length - start < nbytes)
     throw new RangeError(`${source}: truncated data: shape ${fmt(shape)} ${dtype} needs ${nbytes} bytes, found ${bytes.length - start}`);
   // slice() copies, so the typed array is aligned whatever the Buffer's pool offset was.
