@@ -15,6 +15,8 @@
 #include <lamkit/kernels.h>
 #include <lamkit/opcodes.h>
 
+#include "runtime/thread_pool.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -291,6 +293,8 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
     return 1;
   }
   float* A = plan->arena;
+  // Kernels follow each other within microseconds: keep pool workers awake for the whole run.
+  lamkit::WorkerHold hold;
 #define P(i) (A + w[i])
 #define Q(i) (w[i] < 0 ? nullptr : A + w[i])
 #define IP(i) (reinterpret_cast<int32_t*>(A + w[i]))

@@ -24,6 +24,7 @@ namespace lamkit {
 
 int available_threads() { return 1; }
 void parallel_run(int, parallel_fn fn, void* ctx) { fn(ctx, 0, 1); }
+void hold_workers(bool) {}
 
 }  // namespace lamkit
 
@@ -62,6 +63,8 @@ class Pool {
   ~Pool() { stop(); }
 
   int size() const { return size_; }
+
+  void hold(bool on) { hold_.fetch_add(on ? 1 : -1, std::memory_order_relaxed); }
 
   void resize(int n) {
     std::lock_guard<std::mutex> run_lock(run_mu_);
@@ -124,9 +127,15 @@ class Pool {
     for (;;) {
       // Spin a little before sleeping: back-to-back kernels in a step arrive quickly.
       uint64_t g = seen;
-      for (int spin = 0; spin < kSpin; ++spin) {
+      for (int spin = 0;; ++spin) {
         g = generation_.load(std::memory_order_acquire);
         if (g != seen) break;
+        if (spin >= kSpin) {
+          if (hold_.load(std::memory_order_relaxed) <= 0) break;
+          // Held (a tape run is in progress): keep spinning, but let other runnable threads
+          // have the core now and then; on an idle core the yield returns at once.
+          if ((spin & 255) == 0) std::this_thread::yield();
+        }
         cpu_relax();
       }
       if (g == seen) {
@@ -165,6 +174,7 @@ class Pool {
   std::condition_variable cv_, done_cv_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> remaining_{0};
+  std::atomic<int> hold_{0};
   parallel_fn fn_ = nullptr;
   void* ctx_ = nullptr;
   int nt_ = 1, np_ = 1;
@@ -179,6 +189,8 @@ Pool& pool() {
 }  // namespace
 
 int available_threads() { return t_in_worker ? 1 : pool().size(); }
+
+void hold_workers(bool on) { pool().hold(on); }
 
 void parallel_run(int nthreads, parallel_fn fn, void* ctx) {
   if (nthreads <= 1 || t_in_worker) {

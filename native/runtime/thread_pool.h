@@ -1,7 +1,8 @@
 // lamkit persistent thread pool shared by every CPU kernel.
 //
 // Why persistent: LAM steps are many small kernels; spawning threads per call would cost more
-// than the work. Workers spin briefly, then sleep on a condition variable between jobs.
+// than the work. Workers spin briefly, then sleep on a condition variable between jobs (or keep
+// spinning while a hold is active, see hold_workers).
 // Size: LAMKIT_THREADS if set, else the number of cores; lam_set_num_threads() changes it
 // (n <= 0 restores the default). A parallel region entered from inside a worker runs serially
 // (no nested parallelism), so kernels may call each other freely.
@@ -19,6 +20,18 @@ void parallel_run(int nthreads, parallel_fn fn, void* ctx);
 
 // Threads a region may use right now (1 inside a worker).
 int available_threads();
+
+// While at least one hold is active, idle workers keep spinning (yielding the core now and
+// then) instead of going to sleep after their short spin. A tape run holds the pool for its
+// whole duration: its kernels arrive every few microseconds, and waking a sleeping worker per
+// kernel (futex round trip, tens of µs on a busy machine) cost more than the small kernels.
+void hold_workers(bool on);
+struct WorkerHold {
+  WorkerHold() { hold_workers(true); }
+  ~WorkerHold() { hold_workers(false); }
+  WorkerHold(const WorkerHold&) = delete;
+  WorkerHold& operator=(const WorkerHold&) = delete;
+};
 
 // Runs f(tid, nthreads) on up to `max_threads` threads (<= pool size).
 template <class F>
