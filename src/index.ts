@@ -43,15 +43,16 @@ export {
 export { addTrainingStep, type TrainingStepOptions, type OptimizerName } from './lam/objective.js';
 export { planPreset, compilePreset, type PresetTrainingOptions } from './lam/training.js';
 export { Trainer, type TrainOptions, type TrainResult, type StepEvent } from './lam/trainer.js';
-export { linearExoSource, randomFramesSource, defaultSource, type BatchSource } from './lam/batches.js';
-export { saveCheckpoint, loadCheckpoint, writeFileAtomic } from './lam/checkpoint.js';
+export { linearExoSource, randomFramesSource, defaultSource, type BatchSource, type ResumableSource, type SourceState } from './lam/batches.js';
+export { saveCheckpoint, loadCheckpoint, writeFileAtomic, restoreCheckpoint, checkpointOf, CHECKPOINT_FILE, type Checkpoint, type CheckpointInput } from './lam/checkpoint.js';
+export { encodeSafetensors, decodeSafetensors, readSafetensors, SafetensorsError } from './lam/safetensors.js';
 
 // ---- backends
 export { resolveBackend, probeBackends, describeResolution, registerBackend, type ResolveOptions, type Resolved, type BackendStatus } from './backends/registry.js';
 export type { Backend, BackendFactory, BackendInfo, Executable, BackendName } from './backends/types.js';
 
 // ---- data
-export { Rng, testSeed } from './data/rng.js';
+export { Rng, testSeed, type RngState } from './data/rng.js';
 export { LinearExo, LINEAR_EXO_DEFAULTS, type LinearExoConfig, type LinearExoBatch, type LinearExoTruth } from './data/linear-exo.js';
 export { Gridworld, type GridworldBatch } from './data/gridworld.js';
 export { readNpy, writeNpy, encodeNpy, decodeNpy } from './data/npy.js';
