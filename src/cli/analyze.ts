@@ -139,7 +139,7 @@ export async function run(argv: string[]): Promise<number> {
     const dir = argv[runAt].startsWith('--run=') ? argv[runAt].slice(6) : argv[runAt + 1];
     const g = await import('../lam/gridworld-analyze.js');
     if (dir === undefined || !g.isGridworldRun(dir)) throw new UsageError(`--run: expected a gridworld run directory (with run.json of kind 'gridworld'), got '${dir ?? ''}'`);
-    const a = g.analyzeGridworldRun(dir);
+    const a = await g.analyzeGridworldRun(dir);
     console.log(argv.includes('--json') ? JSON.stringify(a, null, 2) : g.formatGridworldAnalysis(a));
     return 0;
   }

@@ -12,7 +12,6 @@
  * conv64 runs are added only when a GPU backend is present (`--preset conv64` forces them).
  */
 import { parseFlags, numberFlag, UsageError } from './usage.js';
-import { useNativeGemm } from '../lam/conv-native-gemm.js';
 import { parseConvObjective } from '../lam/conv-objectives.js';
 import { mergeSweeps, runSweep, sweepReport, type SweepGroup, type SweepOptions, type SweepResult } from '../lam/conv-sweep.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,7 +34,7 @@ const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [opt
   --save-runs DIR      keep every trained model as a run directory (for lamkit analyze --run)
   --merge D1,D2        combine the results.json of sweeps run in parallel into --out
   --preset grid32      (conv64 runs are added when a GPU backend is present)
-  --no-native          keep the eager GEMMs in TypeScript (default: native kernel when built)`;
+  --backend NAME       engine backend for training and probes (default: LAMKIT_BACKEND or the best)`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('sweep', argv, {
@@ -55,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     'save-runs': { type: 'string' },
     'probe-n': { type: 'string' },
     'probe-pairs': { type: 'string' },
-    'no-native': { type: 'boolean' },
+    backend: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -91,12 +90,9 @@ export async function run(argv: string[]): Promise<number> {
     }) : quick ? ['leakage', 'remedies'] : undefined,
     onProgress: (line) => console.log(line),
     saveDir: values['save-runs'],
+    backend: values.backend,
   };
   parseConvObjective(`sup:${opts.supLambda}:0.05`);
-  if (!values['no-native']) {
-    const n = useNativeGemm();
-    console.log(n.ok ? `eager conv LAM: native GEMM (${n.isa})` : `eager conv LAM: TypeScript GEMM (${n.reason})`);
-  }
   const out = values.out ?? 'lamkit-sweep';
   const t0 = Date.now();
   let res: SweepResult;

@@ -1,5 +1,6 @@
 /**
- * Objectives of the nonlinear LAM (SCIENCE.md §6), one training step each on the eager engine.
+ * Objectives of the nonlinear LAM (SCIENCE.md §6): the `--objective` parser and labels. The
+ * graphs that train them are built in conv-graph.ts.
  *
  *   recon          L = Σ_pixels ‖o_{t+1} − FDM(o_t, z)‖² / N,  z = IDM(o_t, o_{t+1})
  *   oracle         representation space φ = agent-only view: the FDM reads φ(o_t) and predicts
@@ -11,13 +12,9 @@
  *                  with probability p (λ_eff = λ: averaged over labelled samples only)
  *   cross          z from copy A of a counterfactual pair predicts copy B's next frame from B's o_t
  * Any of them combines with the VQ bottleneck (commitment loss + straight-through).
+ * Action labels are discrete: sup needs `--action-mode discrete` (the default).
  */
 import { UsageError } from '../cli/usage.js';
-import { GRID_ACTIONS, type GridworldBatch } from '../data/gridworld.js';
-import type { Rng } from '../data/rng.js';
-import { nchwToCnhw, type ParamSet, Tape, Tensor } from './conv-eager.js';
-import type { ConvLam } from './conv-lam.js';
-import type { VqCodebook } from './vq.js';
 
 export type ConvObjective =
   | { kind: 'recon' }
@@ -72,87 +69,4 @@ export function convObjectiveLabel(o: ConvObjective): string {
     default:
       return o.kind;
   }
-}
-
-/** What one objective step needs besides the model. */
-export interface StepContext {
-  model: ConvLam;
-  objective: ConvObjective;
-  vq: VqCodebook | null;
-  /** The EMA target encoder (latent-ema only). */
-  emaEncoder: ParamSet | null;
-  rng: Rng;
-}
-
-/** Frames of a batch as CNHW tensors (the eager engine's layout). */
-export function frames(b: GridworldBatch, which: 'obs' | 'next' | 'oracleObs' | 'oracleNext'): Tensor {
-  const [C, H, W] = b.frameShape;
-  return new Tensor(nchwToCnhw(b[which], b.n, C, H * W), [C, b.n, H, W]);
-}
-
-/**
- * Records the objective of one step on `tape` (forward + loss seeds) and returns the latent
- * before quantisation with the codes chosen (for the VQ update after backward).
- * `pair` is the counterfactual copy B (cross only).
- */
-export function objectiveStep(tape: Tape, ctx: StepContext, batch: GridworldBatch, pair?: GridworldBatch): { ze: Tensor; idx: Int32Array | null } {
-  const { model, objective: obj, vq } = ctx;
-  const N = batch.n;
-  const ot = frames(batch, 'obs'), ot1 = frames(batch, 'next');
-  const ze = model.idm(tape, ot, ot1);
-  let z = ze;
-  let idx: Int32Array | null = null;
-  if (vq) {
-    const r = vq.quantise(ze.data, N);
-    idx = r.idx;
-    z = tape.straightThrough(ze, r.q);
-    tape.mse('commit', ze, r.q, { denom: N, weight: vq.beta });
-  }
-  switch (obj.kind) {
-    case 'recon':
-    case 'sup': {
-      const pred = model.decode(tape, model.encode(tape, ot), z);
-      tape.mse('rec', pred, ot1, { denom: N });
-      if (obj.kind === 'sup') {
-        const K = GRID_ACTIONS.length;
-        const mask = new Float32Array(N), target = new Float32Array(N * K);
-        let labelled = 0;
-        for (let n = 0; n < N; n++) {
-          if (batch.action[n] < 0) throw new RangeError('objective sup: needs discrete actions (--action-mode discrete)');
-          target[n * K + batch.action[n]] = 1;
-          if (ctx.rng.uniform() < obj.p) {
-            mask[n] = 1;
-            labelled++;
-          }
-        }
-        tape.mse('sup', model.actionHead(tape, z), target, { mask, rows: N, denom: labelled, weight: obj.lambda });
-      }
-      break;
-    }
-    case 'oracle': {
-      const pred = model.decode(tape, model.encode(tape, frames(batch, 'oracleObs')), z);
-      tape.mse('rec', pred, frames(batch, 'oracleNext'), { denom: N });
-      break;
-    }
-    case 'cross': {
-      if (!pair) throw new RangeError('objective cross: needs the counterfactual copy of the batch');
-      const pred = model.decode(tape, model.encode(tape, frames(pair, 'obs')), z);
-      tape.mse('rec', pred, frames(pair, 'next'), { denom: N });
-      break;
-    }
-    case 'latent': {
-      const h = model.embed(tape, model.encode(tape, ot));
-      const pred = model.latentFdm(tape, h, z);
-      let target: Tensor;
-      if (obj.ema) {
-        if (!ctx.emaEncoder) throw new RangeError('objective latent-ema: no EMA target encoder');
-        target = tape.stopGrad(model.embed(tape, model.encode(tape, ot1, ctx.emaEncoder)));
-      } else {
-        target = model.embed(tape, model.encode(tape, ot1)); // gradient flows into the target: collapse
-      }
-      tape.mse('latent', pred, target, { denom: N });
-      break;
-    }
-  }
-  return { ze, idx };
 }

@@ -15,10 +15,7 @@ import { probeLatent, sExo } from '../analysis/probes.js';
 import { center, colMeans, crossCov, pinvSym, symEig } from '../analysis/linalg.js';
 import { Gridworld, GRID_ACTIONS, type GridworldBatch } from '../data/gridworld.js';
 import { Rng } from '../data/rng.js';
-import { Tape } from './conv-eager.js';
-import type { ConvLam } from './conv-lam.js';
-import { frames } from './conv-objectives.js';
-import type { VqCodebook } from './vq.js';
+import type { ConvLamModel } from './conv-lam.js';
 
 export interface ConvProbeResult {
   /** Residualised-latent probes (held-out). */
@@ -62,25 +59,22 @@ export interface ConvProbeOptions {
 const POOL = 4;
 
 /**
- * Latent z (quantised when a codebook is given) and the embedding of o_t for a batch:
+ * Latent z (quantised when the model has a codebook) and the embedding of o_t for a batch:
  * [random projection of the frame (projDims), FDM encoder bottom map averaged per channel,
  * POOL×POOL average pool of the agent-only view (a smooth code of the agent position)].
  */
-export function latentsAndEmbedding(model: ConvLam, vq: VqCodebook | null, b: GridworldBatch, proj: Float32Array, projDims: number): { z: Float32Array; emb: Float32Array } {
-  const t = new Tape(false);
-  const ot = frames(b, 'obs');
-  let z = model.idm(t, ot, frames(b, 'next')).data;
-  if (vq) z = vq.quantise(z, b.n).q;
+export function latentsAndEmbedding(model: ConvLamModel, b: GridworldBatch, proj: Float32Array, projDims: number): { z: Float32Array; emb: Float32Array } {
+  const r = model.run(b.obs, b.next);
   // Channel means of the encoder's bottom map: a compact nonlinear summary of o_t (the full map
   // has too many dims for a residualiser fitted on ~10³ rows).
-  const e4 = model.encode(t, ot).e4;
-  const [E, , bh, bw] = e4.shape;
+  const E = model.spec.ch[3], hw = (model.spec.h / 16) * (model.spec.w / 16);
   const feat = new Float32Array(b.n * E);
-  for (let c = 0; c < E; c++) for (let n = 0; n < b.n; n++) {
-    let s = 0;
-    for (let i = 0; i < bh * bw; i++) s += e4.data[(c * b.n + n) * bh * bw + i];
-    feat[n * E + c] = s / (bh * bw);
-  }
+  for (let n = 0; n < b.n; n++)
+    for (let c = 0; c < E; c++) {
+      let s = 0;
+      for (let i = 0; i < hw; i++) s += r.e4[(n * E + c) * hw + i];
+      feat[n * E + c] = s / hw;
+    }
   const [C, H, W] = b.frameShape;
   const F = C * H * W, D = embeddingDim(model, projDims);
   const emb = new Float32Array(b.n * D);
@@ -89,8 +83,8 @@ export function latentsAndEmbedding(model: ConvLam, vq: VqCodebook | null, b: Gr
     const o = b.obs.subarray(n * F, (n + 1) * F);
     for (let d = 0; d < projDims; d++) {
       let s = 0;
-      const r = proj.subarray(d * F, (d + 1) * F);
-      for (let i = 0; i < F; i++) s += r[i] * o[i];
+      const row = proj.subarray(d * F, (d + 1) * F);
+      for (let i = 0; i < F; i++) s += row[i] * o[i];
       emb[n * D + d] = s;
     }
     emb.set(feat.subarray(n * E, (n + 1) * E), n * D + projDims);
@@ -100,15 +94,15 @@ export function latentsAndEmbedding(model: ConvLam, vq: VqCodebook | null, b: Gr
       for (let y = 0; y < H; y++)
         for (let x = 0; x < W; x++) emb[base + Math.floor(y / ph) * POOL + Math.floor(x / pw)] += or[(c * H + y) * W + x] / (ph * pw * C);
   }
-  return { z, emb };
+  return { z: r.z, emb };
 }
 
-function embeddingDim(model: ConvLam, projDims: number): number {
-  return projDims + model.spec.widths[3] + POOL * POOL;
+function embeddingDim(model: ConvLamModel, projDims: number): number {
+  return projDims + model.spec.ch[3] + POOL * POOL;
 }
 
 /** Runs every probe on fresh held-out samples of `world` (same world, new sample stream). */
-export function probeConvLam(model: ConvLam, vq: VqCodebook | null, world: Gridworld, opts: ConvProbeOptions = {}): ConvProbeResult {
+export function probeConvLam(model: ConvLamModel, world: Gridworld, opts: ConvProbeOptions = {}): ConvProbeResult {
   const n = opts.n ?? 2000, pairs = opts.pairs ?? 800, projDims = opts.projDims ?? 16, seed = opts.seed ?? 99;
   const test = new Gridworld(world.cfg, seed * 104729 + 17);
   const F = test.frameSize, k = model.spec.k;
@@ -119,7 +113,7 @@ export function probeConvLam(model: ConvLam, vq: VqCodebook | null, world: Gridw
     for (let done = 0; done < count; done += chunk) {
       const bs = draw(Math.min(chunk, count - done));
       bs.forEach((b, i) => {
-        const r = latentsAndEmbedding(model, vq, b, proj, projDims);
+        const r = latentsAndEmbedding(model, b, proj, projDims);
         outs[i] ??= { z: [], emb: [], batches: [] };
         for (const v of r.z) outs[i].z.push(v);
         for (const v of r.emb) outs[i].emb.push(v);

@@ -9,6 +9,7 @@ import type { ReportSection, Report } from '../report/report.js';
 import { writeReport } from '../report/report.js';
 import type { VegaLiteSpec } from '../report/vega.js';
 import { convObjectiveLabel, parseConvObjective } from './conv-objectives.js';
+import { ConvLamModel } from './conv-lam.js';
 import { probeConvLam } from './conv-probes.js';
 import { trainConvLam, type Bottleneck } from './conv-trainer.js';
 import { saveGridworldRun } from './gridworld-run.js';
@@ -35,6 +36,8 @@ export interface SweepOptions {
   saveDir?: string;
   /** Training batch (default: the preset's). */
   batch?: number;
+  /** Engine backend (default: LAMKIT_BACKEND or the best available). */
+  backend?: string;
   onProgress?: (line: string) => void;
 }
 
@@ -133,10 +136,16 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       i++;
       const objective = parseConvObjective(c.objective);
       const t0 = Date.now();
-      const r = trainConvLam({ preset: o.preset, objective, bottleneck: c.bottleneck, steps: o.steps, lr: o.lr, batch: o.batch, seed: 1000 + seed, world: { strength: c.strength }, logEvery: Math.max(1, Math.floor(o.steps / 25)) });
+      const r = await trainConvLam({ preset: o.preset, objective, bottleneck: c.bottleneck, steps: o.steps, lr: o.lr, batch: o.batch, backend: o.backend, seed: 1000 + seed, world: { strength: c.strength }, logEvery: Math.max(1, Math.floor(o.steps / 25)) });
       if (o.saveDir)
-        saveGridworldRun(join(o.saveDir, `${c.group}-${c.objective.replace(/:/g, '_')}-${bnLabel(c.bottleneck).replace(':', '')}-s${c.strength}-seed${seed}`), { preset: o.preset, world: { strength: c.strength }, objectiveText: c.objective, bottleneckText: bnLabel(c.bottleneck), steps: o.steps, seed: 1000 + seed, lr: o.lr, batch: o.batch }, r);
-      const p = probeConvLam(r.model, r.vq, r.world, { n: o.probeN ?? (o.quick ? 1000 : 2000), pairs: o.probePairs ?? (o.quick ? 400 : 800), projDims: 16, seed: 50 + seed });
+        saveGridworldRun(join(o.saveDir, `${c.group}-${c.objective.replace(/:/g, '_')}-${bnLabel(c.bottleneck).replace(':', '')}-s${c.strength}-seed${seed}`), { preset: o.preset, world: { strength: c.strength }, objectiveText: c.objective, bottleneckText: bnLabel(c.bottleneck), steps: o.steps, seed: 1000 + seed, lr: o.lr, batch: o.batch, backend: o.backend }, r);
+      const lam = await ConvLamModel.load(r.spec, r.params, r.codebook, { backend: o.backend });
+      let p;
+      try {
+        p = probeConvLam(lam, r.world, { n: o.probeN ?? (o.quick ? 1000 : 2000), pairs: o.probePairs ?? (o.quick ? 400 : 800), projDims: 16, seed: 50 + seed });
+      } finally {
+        lam.dispose();
+      }
       const last = r.log[r.log.length - 1];
       const run: SweepRun = {
         group: c.group,
@@ -169,7 +178,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       o.onProgress?.(
         `[${i}/${total}] ${run.config} S=${c.strength} seed ${seed}: acc(a|z̃,s) ${p.condAccAction.toFixed(3)} acc(a|z̃) ${p.accAction.toFixed(3)} R²(ξ|z̃) ${p.r2Xi.toFixed(3)} S_exo ${p.sExo.toFixed(3)} loss ${last.loss.toFixed(3)}` +
           (last.usage !== undefined ? ` usage ${(100 * last.usage).toFixed(0)}%` : '') +
-          ` (${((Date.now() - t0) / 1000).toFixed(0)} s, ${r.msPerStep.toFixed(0)} ms/step, render ${r.renderMsPerStep.toFixed(1)} ms/step)`,
+          ` (${((Date.now() - t0) / 1000).toFixed(0)} s, ${r.backend} ${r.msPerStep.toFixed(1)} ms/step, render ${r.renderMsPerStep.toFixed(1)} ms/step)`,
       );
       await new Promise((res) => setImmediate(res));
     }

@@ -1,21 +1,20 @@
 /**
  * `lamkit analyze --run DIR [--json]` for a gridworld run (written by gridworld-run.ts): rebuilds
- * the conv LAM from run.json + params.bin and runs the nonlinear probes (conv-probes.ts) on fresh
+ * the conv LAM's inference graph from run.json + params.bin and runs the nonlinear probes (conv-probes.ts) on fresh
  * held-out samples of the same world. src/cli/analyze.ts owns the command and delegates here when
  * run.json says `"kind": "gridworld"` (see `isGridworldRun`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gridworld, type GridworldConfig } from '../data/gridworld.js';
-import { Rng } from '../data/rng.js';
-import { CONV_PRESETS, ConvLam, type ConvLamSpec } from './conv-lam.js';
+import { ConvLamModel } from './conv-lam.js';
 import { probeConvLam, type ConvProbeResult } from './conv-probes.js';
-import { VqCodebook } from './vq.js';
+import type { ConvSpec } from './presets.js';
 
 interface RunJson {
   kind: string;
   world: GridworldConfig;
-  spec: ConvLamSpec;
+  spec: ConvSpec;
   objective: string;
   bottleneck: { kind: 'continuous' } | { kind: 'vq'; codes: number };
   codebook: number[] | null;
@@ -35,40 +34,47 @@ export function isGridworldRun(dir: string): boolean {
   }
 }
 
-/** Loads a saved gridworld run: the model, its codebook and its world. */
-export function loadGridworldRun(dir: string): { model: ConvLam; vq: VqCodebook | null; world: Gridworld; run: RunJson } {
+/** Loads a saved gridworld run: the compiled inference model (with its codebook) and its world. */
+export async function loadGridworldRun(dir: string, opts: { backend?: string } = {}): Promise<{ model: ConvLamModel; world: Gridworld; run: RunJson }> {
   const f = join(dir, 'run.json');
   if (!existsSync(f)) throw new RangeError(`--run: no run.json in '${dir}' (expected a directory written by \`lamkit train --data gridworld\`)`);
   const run = JSON.parse(readFileSync(f, 'utf8')) as RunJson;
   if (run.kind !== 'gridworld') throw new RangeError(`--run: '${dir}' is a '${run.kind}' run, expected a gridworld run`);
-  const spec = { ...CONV_PRESETS[run.spec.name], ...run.spec };
-  const names = new Set(run.params.map((p) => p.name));
-  const model = new ConvLam(spec, new Rng(0), { actions: names.has('head.action.w') ? 5 : undefined, latent: names.has('lfdm.h.w') });
-  const bin = readFileSync(join(dir, 'params.bin'));
-  const all = new Float32Array(bin.buffer, bin.byteOffset, bin.byteLength / 4);
+  if (!run.spec || run.spec.ch === undefined || !Array.isArray(run.params))
+    throw new RangeError(`--run: ${f} has no conv spec {c,h,w,ch,k} or parameter index (written by an older lamkit? retrain it)`);
+  const binPath = join(dir, 'params.bin');
+  if (!existsSync(binPath)) throw new RangeError(`--run: no params.bin in '${dir}'`);
+  const bin = readFileSync(binPath);
+  const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  const params: Record<string, Float32Array> = {};
   for (const p of run.params) {
-    const t = model.params.get(p.name);
-    if (t.size !== p.shape.reduce((a, b) => a * b, 1)) throw new RangeError(`--run: parameter ${p.name} has shape [${p.shape}] in run.json, the model expects [${t.shape}]`);
-    t.data.set(all.subarray(p.offset, p.offset + t.size));
+    const n = p.shape.reduce((a, b) => a * b, 1);
+    if (p.offset + n > all.length) throw new RangeError(`--run: parameter ${p.name} [${p.shape}] at offset ${p.offset} does not fit ${binPath} (${all.length} floats)`);
+    params[p.name] = all.slice(p.offset, p.offset + n);
   }
-  let vq: VqCodebook | null = null;
+  let codebook: Float32Array | null = null;
   if (run.bottleneck.kind === 'vq') {
-    vq = new VqCodebook({ codes: run.bottleneck.codes, dim: spec.k }, new Rng(0));
     if (!run.codebook) throw new RangeError(`--run: '${dir}' has a VQ bottleneck but no codebook in run.json`);
-    vq.load(run.codebook);
+    if (run.codebook.length !== run.bottleneck.codes * run.spec.k) throw new RangeError(`--run: codebook in ${f} has ${run.codebook.length} values, expected ${run.bottleneck.codes}·${run.spec.k}`);
+    codebook = Float32Array.from(run.codebook);
   }
-  return { model, vq, world: new Gridworld(run.world, 1), run };
+  const model = await ConvLamModel.load(run.spec, params, codebook, { backend: opts.backend });
+  return { model, world: new Gridworld(run.world, 1), run };
 }
 
 /** Probes a saved run; the result is what `lamkit analyze --run DIR --json` prints. */
-export function analyzeGridworldRun(dir: string, opts: { n?: number; pairs?: number; seed?: number } = {}): { run: string; objective: string; bottleneck: string; distractors: number; probes: ConvProbeResult } {
-  const { model, vq, world, run } = loadGridworldRun(dir);
-  const probes = probeConvLam(model, vq, world, opts);
-  return { run: dir, objective: run.objective, bottleneck: run.bottleneck.kind === 'vq' ? `vq:${run.bottleneck.codes}` : 'continuous', distractors: world.cfg.strength, probes };
+export async function analyzeGridworldRun(dir: string, opts: { n?: number; pairs?: number; seed?: number; backend?: string } = {}): Promise<{ run: string; objective: string; bottleneck: string; distractors: number; probes: ConvProbeResult }> {
+  const { model, world, run } = await loadGridworldRun(dir, opts);
+  try {
+    const probes = probeConvLam(model, world, opts);
+    return { run: dir, objective: run.objective, bottleneck: run.bottleneck.kind === 'vq' ? `vq:${run.bottleneck.codes}` : 'continuous', distractors: world.cfg.strength, probes };
+  } finally {
+    model.dispose();
+  }
 }
 
 /** Human-readable lines for the analyze command without --json. */
-export function formatGridworldAnalysis(a: ReturnType<typeof analyzeGridworldRun>): string {
+export function formatGridworldAnalysis(a: Awaited<ReturnType<typeof analyzeGridworldRun>>): string {
   const p = a.probes;
   const f = (v: number) => v.toFixed(3);
   return [

@@ -6,7 +6,7 @@
  *
  *   DIR/run.json      options, world config, timings, final losses, codebook usage
  *   DIR/log.jsonl     one line per log point (loss parts, usage, perplexity, embedding variance)
- *   DIR/params.bin    float32 parameters, concatenated in the order of run.json `params`
+ *   DIR/params.bin    float32 parameters (preset names), concatenated in the order of run.json `params`
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,12 +30,14 @@ export const GRIDWORLD_TRAIN_FLAGS = {
   lr: { type: 'string' },
   frame: { type: 'string' },
   objects: { type: 'string' },
+  sprite: { type: 'string' },
   texture: { type: 'string' },
   flicker: { type: 'string' },
   camera: { type: 'string' },
   walls: { type: 'boolean' },
   'action-mode': { type: 'string' },
   out: { type: 'string' },
+  backend: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -49,8 +51,10 @@ export const GRIDWORLD_TRAIN_USAGE = `usage: lamkit train --preset grid32|conv64
   --seed N               seed of the world, init and samples (default 0)
   --batch N, --lr X      override the preset's batch size / learning rate
   --frame N              frame size (a multiple of 16; default 32 for grid32, 64 for conv64)
+  --sprite N             agent sprite side in pixels (smaller than the frame)
   --objects N, --texture A, --flicker A, --camera σ, --walls, --action-mode discrete|continuous
                          fine controls of the gridworld (SCIENCE.md §6)
+  --backend NAME         engine backend (default: LAMKIT_BACKEND or the best available)
   --out DIR              run directory (default runs/<preset>-<objective>-<bottleneck>-s<S>-seed<N>)
   --json                 print the run summary as JSON`;
 
@@ -64,6 +68,8 @@ export interface GridworldRunOptions {
   seed: number;
   batch?: number;
   lr?: number;
+  /** Backend name (default: LAMKIT_BACKEND or the best available). */
+  backend?: string;
 }
 
 /** Validates the flags (errors name the flag and the allowed values). */
@@ -77,6 +83,7 @@ export function gridworldRunOptions(values: Record<string, string | boolean | un
     strength: numberFlag('distractors', values.distractors as string | undefined, 0.5, { min: 0, max: 1 }),
     height: frame,
     width: frame,
+    sprite: values.sprite !== undefined ? numberFlag('sprite', values.sprite as string, 6, { min: 1, integer: true }) : undefined,
     objects: values.objects !== undefined ? numberFlag('objects', values.objects as string, 3, { min: 0, max: 32, integer: true }) : undefined,
     texture: values.texture !== undefined ? numberFlag('texture', values.texture as string, 0, { min: 0, max: 1 }) : undefined,
     flicker: values.flicker !== undefined ? numberFlag('flicker', values.flicker as string, 0, { min: 0, max: 1 }) : undefined,
@@ -90,7 +97,8 @@ export function gridworldRunOptions(values: Record<string, string | boolean | un
   }
   const objectiveText = (values.objective as string | undefined) ?? 'recon';
   const bottleneckText = (values.bottleneck as string | undefined) ?? 'continuous';
-  parseConvObjective(objectiveText);
+  const objective = parseConvObjective(objectiveText);
+  if (objective.kind === 'sup' && world.actionMode === 'continuous') throw new UsageError(`--objective ${objectiveText}: action supervision needs discrete actions; got --action-mode continuous (expected discrete)`);
   try {
     parseBottleneck(bottleneckText);
   } catch (e) {
@@ -112,11 +120,12 @@ export function gridworldRunOptions(values: Record<string, string | boolean | un
     seed,
     batch: values.batch !== undefined ? numberFlag('batch', values.batch as string, 16, { min: 1, integer: true }) : undefined,
     lr: values.lr !== undefined ? numberFlag('lr', values.lr as string, 1e-3, { min: 0, minExclusive: true }) : undefined,
+    backend: values.backend as string | undefined,
   };
 }
 
-/** Trains one run from parsed options. */
-export function trainGridworld(o: GridworldRunOptions, onLog?: Parameters<typeof trainConvLam>[0]['onLog']): ConvTrainResult {
+/** Trains one run from parsed options (on the graph engine; `backend` as compile() takes it). */
+export function trainGridworld(o: GridworldRunOptions, onLog?: Parameters<typeof trainConvLam>[0]['onLog']): Promise<ConvTrainResult> {
   return trainConvLam({
     preset: o.preset,
     world: o.world,
@@ -126,6 +135,7 @@ export function trainGridworld(o: GridworldRunOptions, onLog?: Parameters<typeof
     seed: o.seed,
     batch: o.batch,
     lr: o.lr,
+    backend: o.backend,
     onLog,
   });
 }
@@ -135,12 +145,12 @@ export function saveGridworldRun(dir: string, o: GridworldRunOptions, r: ConvTra
   mkdirSync(dir, { recursive: true });
   const params: { name: string; shape: number[]; offset: number }[] = [];
   let off = 0;
-  for (const [name, p] of r.model.params.params) {
-    params.push({ name, shape: [...p.shape], offset: off });
-    off += p.size;
+  for (const [name, p] of Object.entries(r.params)) {
+    params.push({ name, shape: [...r.paramShapes[name]], offset: off });
+    off += p.length;
   }
   const buf = new Float32Array(off);
-  for (const [i, p] of [...r.model.params.params.values()].entries()) buf.set(p.data, params[i].offset);
+  for (const [i, p] of Object.values(r.params).entries()) buf.set(p, params[i].offset);
   writeFileSync(join(dir, 'params.bin'), Buffer.from(buf.buffer));
   writeFileSync(join(dir, 'log.jsonl'), r.log.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const last = r.log[r.log.length - 1];
@@ -152,14 +162,17 @@ export function saveGridworldRun(dir: string, o: GridworldRunOptions, r: ConvTra
         options: o,
         world: r.world.cfg,
         spec: r.spec,
+        preset: r.preset,
+        batch: r.batch,
+        lr: r.lr,
         objective: convObjectiveLabel(r.objective),
         bottleneck: r.bottleneck,
-        codebook: r.vq ? Array.from(r.vq.codebook) : null,
+        codebook: r.codebook ? Array.from(r.codebook) : null,
         final: last,
         msPerStep: r.msPerStep,
         renderMsPerStep: r.renderMsPerStep,
         params,
-        backend: 'eager-ts',
+        backend: r.backend,
       },
       null,
       1,
@@ -186,7 +199,7 @@ export async function gridworldTrainCommand(argv: string[]): Promise<number> {
   const o = gridworldRunOptions(values);
   const dir = (values.out as string | undefined) ?? defaultRunDir(o);
   const quiet = values.quiet === true || values.json === true;
-  const r = trainGridworld(o, (e) => {
+  const r = await trainGridworld(o, (e) => {
     if (quiet) return;
     const parts = Object.entries(e.parts).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
     const vq = e.usage !== undefined ? `, codebook usage ${(100 * e.usage).toFixed(0)}% perplexity ${e.perplexity!.toFixed(2)}` : '';

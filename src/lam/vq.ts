@@ -3,33 +3,16 @@
  * and dead-code reset — codebook collapse is the most reported failure of existing LAMs, so the
  * usage and perplexity are measured every step and logged.
  *
- *   idx_n = argmin_k ‖z_n − c_k‖²  (lowest k on ties: the `vq_nearest` op's contract)
- *   z_q = z + sg(c_idx − z)        (straight-through: the decoder's gradient reaches the IDM)
- *   L_commit = β ‖z − sg(c_idx)‖²  (keeps the encoder close to its code)
- *   EMA: N_k ← γN_k + (1−γ)·count_k;  m_k ← γm_k + (1−γ)·Σ_{idx_n=k} z_n  (scatter_add_rows)
- *        c_k = m_k / N̂_k with Laplace-smoothed counts N̂ (no division by ~0)
- *   dead-code reset: a code not chosen for `deadAfter` steps is moved onto a random encoder
- *   output of the current batch (and its EMA statistics restarted there). A step count rather
- *   than an EMA-count threshold: with γ = 0.99 a count needs hundreds of steps to decay, longer
- *   than a short run.
- *
- * The codebook is updated between steps in TypeScript (it is not a trained parameter): the same
- * arithmetic as the graph ops vq_nearest / gather_rows / scatter_add_rows / ema_update.
+ * In the training graph (conv-graph.ts): nearest code (vq_nearest), straight-through, commitment,
+ * and the EMA statistics N_k ← γN_k + (1−γ)·count_k, m_k ← γm_k + (1−γ)·Σ_{idx_n=k} z_n
+ * (scatter_add_rows + ema_update on state). Here, between chunks of steps (`VqMaintainer`):
+ *   c_k = m_k / N̂_k with Laplace-smoothed counts N̂ (no division by ~0; the op set has no div)
+ *   dead-code reset: a code not chosen for `deadAfter` steps is moved onto a recent encoder
+ *   output (and its EMA statistics restarted there). A step count rather than an EMA-count
+ *   threshold: with γ = 0.99 a count needs hundreds of steps to decay, longer than a short run.
+ *   usage / perplexity over the steps since the last log point, from the per-step counts.
  */
 import { Rng } from '../data/rng.js';
-
-export interface VqOptions {
-  /** Number of codes K ≥ 2. */
-  codes: number;
-  /** Code dim D (= the latent dim k). */
-  dim: number;
-  /** EMA decay γ. */
-  decay?: number;
-  /** Commitment weight β. */
-  beta?: number;
-  /** Steps without being chosen after which a code is dead and reset (0 = never reset). */
-  deadAfter?: number;
-}
 
 /** Codebook statistics of the recent steps. */
 export interface VqMetrics {
@@ -47,152 +30,148 @@ export function parseBottleneck(text: string, flag = '--bottleneck'): { kind: 'c
   const m = /^vq:(.*)$/.exec(text);
   if (m) {
     const k = Number(m[1]);
-    if (!Number.isInteger(k) || k < 2) throw new RangeError(`${flag}: codebook size must be an integer ≥ 2 in 'vq:<codes>', got '${m[1]}'`);
+    if (m[1].trim() === '' || !Number.isInteger(k) || k < 2) throw new RangeError(`${flag}: codebook size must be an integer ≥ 2 in 'vq:<codes>', got '${m[1]}'`);
     return { kind: 'vq', codes: k };
   }
   throw new RangeError(`${flag}: unknown bottleneck '${text}'; expected 'continuous' or 'vq:<codes>' (codes ≥ 2)`);
 }
 
-export class VqCodebook {
+/** idx[n] = argmin_k ‖z_n − c_k‖² (lowest k on ties, the vq_nearest contract) and q = c_idx. */
+export function nearestCodes(z: Float32Array, codebook: Float32Array, D: number): { idx: Int32Array; q: Float32Array } {
+  if (D < 1 || z.length % D !== 0 || codebook.length % D !== 0 || codebook.length === 0)
+    throw new RangeError(`nearestCodes: z (${z.length} floats) and codebook (${codebook.length}) must be whole rows of D = ${D}`);
+  const N = z.length / D, K = codebook.length / D;
+  const idx = new Int32Array(N);
+  const q = new Float32Array(N * D);
+  for (let n = 0; n < N; n++) {
+    let best = Infinity, bk = 0;
+    for (let k = 0; k < K; k++) {
+      let d2 = 0;
+      for (let d = 0; d < D; d++) {
+        const e = z[n * D + d] - codebook[k * D + d];
+        d2 += e * e;
+      }
+      if (d2 < best) {
+        best = d2;
+        bk = k;
+      }
+    }
+    idx[n] = bk;
+    q.set(codebook.subarray(bk * D, bk * D + D), n * D);
+  }
+  return { idx, q };
+}
+
+/** The codebook state as the graph holds it. */
+export interface VqState {
+  codebook: Float32Array; // [K, D]
+  emaCount: Float32Array; // [K]
+  emaSum: Float32Array; // [K, D]
+}
+
+export interface VqMaintainerOptions {
+  codes: number;
+  dim: number;
+  /** Steps without being chosen after which a code is reset (0 = never; default 50). */
+  deadAfter?: number;
+}
+
+/** The between-chunk half of the VQ bottleneck (see the file comment). */
+export class VqMaintainer {
   readonly K: number;
   readonly D: number;
-  readonly decay: number;
-  readonly beta: number;
   readonly deadAfter: number;
   private readonly lastUsed: Int32Array;
+  private readonly window: Float64Array;
   private step = 0;
-  /** Codes [K, D]. */
-  readonly codebook: Float32Array;
-  private readonly emaCount: Float64Array;
-  private readonly emaSum: Float64Array;
-  private initialised = false;
-  private window: Float64Array;
-  private windowSteps = 0;
   private resets = 0;
+  initialised = false;
 
-  constructor(opts: VqOptions, private readonly rng: Rng) {
+  constructor(opts: VqMaintainerOptions, private readonly rng: Rng) {
     if (!Number.isInteger(opts.codes) || opts.codes < 2) throw new RangeError(`vq: codes (--bottleneck vq:<codes>) must be an integer ≥ 2, got ${opts.codes}`);
     if (!Number.isInteger(opts.dim) || opts.dim < 1) throw new RangeError(`vq: dim must be an integer ≥ 1, got ${opts.dim}`);
     this.K = opts.codes;
     this.D = opts.dim;
-    this.decay = opts.decay ?? 0.99;
-    this.beta = opts.beta ?? 0.25;
     this.deadAfter = opts.deadAfter ?? 50;
-    this.lastUsed = new Int32Array(opts.codes);
-    this.codebook = new Float32Array(this.K * this.D);
-    this.emaCount = new Float64Array(this.K);
-    this.emaSum = new Float64Array(this.K * this.D);
+    this.lastUsed = new Int32Array(this.K);
     this.window = new Float64Array(this.K);
   }
 
-  /** Nearest code per row of z [N, D] (vq_nearest: lowest k on ties) and the gathered codes. */
-  quantise(z: Float32Array, N: number): { idx: Int32Array; q: Float32Array } {
-    if (z.length !== N * this.D) throw new RangeError(`vq.quantise: z has ${z.length} elements, expected N·D = ${N}·${this.D}`);
-    if (!this.initialised) this.initFrom(z, N);
-    const { K, D, codebook: cb } = this;
-    const idx = new Int32Array(N);
-    const q = new Float32Array(N * D);
-    for (let n = 0; n < N; n++) {
-      let best = Infinity, bk = 0;
-      for (let k = 0; k < K; k++) {
-        let d2 = 0;
-        for (let d = 0; d < D; d++) {
-          const e = z[n * D + d] - cb[k * D + d];
-          d2 += e * e;
-        }
-        if (d2 < best) {
-          best = d2;
-          bk = k;
-        }
-      }
-      idx[n] = bk;
-      q.set(cb.subarray(bk * D, bk * D + D), n * D);
+  /** Codes start on random encoder outputs (a data-dependent init); the EMA restarts there. */
+  init(st: VqState, zRecent: Float32Array): void {
+    const { K, D } = this;
+    const N = zRecent.length / D;
+    for (let k = 0; k < K; k++) {
+      const n = this.rng.int(N);
+      for (let d = 0; d < D; d++) st.codebook[k * D + d] = zRecent[n * D + d] + 0.01 * this.rng.normal();
+      st.emaCount[k] = 1;
     }
-    return { idx, q };
+    st.emaSum.set(st.codebook);
+    this.lastUsed.fill(this.step);
+    this.window.fill(0);
+    this.initialised = true;
   }
 
-  /** EMA codebook update from this step's assignments, then dead-code reset; logs usage. */
-  update(z: Float32Array, idx: Int32Array, N: number): void {
-    const { K, D, decay: g } = this;
-    const count = new Float64Array(K);
-    const sum = new Float64Array(K * D);
-    for (let n = 0; n < N; n++) {
-      const k = idx[n];
-      count[k]++;
-      for (let d = 0; d < D; d++) sum[k * D + d] += z[n * D + d];
+  /** Records the per-step code counts of a chunk ([steps, K]); returns the steps seen so far. */
+  observe(counts: Float32Array): number {
+    const { K } = this;
+    for (let s = 0; s < counts.length / K; s++) {
+      this.step++;
+      for (let k = 0; k < K; k++) {
+        const c = counts[s * K + k];
+        this.window[k] += c;
+        if (c > 0) this.lastUsed[k] = this.step;
+      }
     }
+    return this.step;
+  }
+
+  /** c_k = m_k / N̂_k, then dead-code reset onto rows of `zRecent` (recent encoder outputs). */
+  refresh(st: VqState, zRecent: Float32Array): void {
+    const { K, D } = this;
     let total = 0;
-    for (let k = 0; k < K; k++) {
-      this.emaCount[k] = g * this.emaCount[k] + (1 - g) * count[k];
-      total += this.emaCount[k];
-      for (let d = 0; d < D; d++) this.emaSum[k * D + d] = g * this.emaSum[k * D + d] + (1 - g) * sum[k * D + d];
-      this.window[k] += count[k];
-    }
-    this.windowSteps++;
+    for (let k = 0; k < K; k++) total += st.emaCount[k];
     const eps = 1e-5;
     for (let k = 0; k < K; k++) {
-      const nk = ((this.emaCount[k] + eps) / (total + K * eps)) * total;
-      for (let d = 0; d < D; d++) this.codebook[k * D + d] = this.emaSum[k * D + d] / nk;
+      const nk = ((st.emaCount[k] + eps) / (total + K * eps)) * total;
+      if (nk > 0) for (let d = 0; d < D; d++) st.codebook[k * D + d] = st.emaSum[k * D + d] / nk;
     }
-    this.step++;
-    for (let k = 0; k < K; k++) if (count[k] > 0) this.lastUsed[k] = this.step;
     if (this.deadAfter <= 0) return;
     const mean = total / K;
+    const N = zRecent.length / D;
     for (let k = 0; k < K; k++) {
       if (this.step - this.lastUsed[k] < this.deadAfter) continue;
       this.lastUsed[k] = this.step;
       const n = this.rng.int(N);
       for (let d = 0; d < D; d++) {
-        const v = z[n * D + d] + 1e-3 * this.rng.normal();
-        this.codebook[k * D + d] = v;
-        this.emaSum[k * D + d] = v * mean;
+        const v = zRecent[n * D + d] + 1e-3 * this.rng.normal();
+        st.codebook[k * D + d] = v;
+        st.emaSum[k * D + d] = v * mean;
       }
-      this.emaCount[k] = mean;
+      st.emaCount[k] = mean;
       this.resets++;
     }
   }
 
   /** Usage and perplexity over the steps since the last call (then the window restarts). */
   metrics(reset = true): VqMetrics {
-    let total = 0, used = 0, H = 0;
-    for (const c of this.window) total += c;
-    for (const c of this.window) {
-      if (c > 0) {
-        used++;
-        const p = c / total;
-        H -= p * Math.log(p);
-      }
-    }
-    const m = { perplexity: total > 0 ? Math.exp(H) : 0, usage: used / this.K, resets: this.resets };
-    if (reset) {
-      this.window.fill(0);
-      this.windowSteps = 0;
-    }
-    return m;
+    const m = codeMetrics(this.window);
+    if (reset) this.window.fill(0);
+    return { ...m, resets: this.resets };
   }
+}
 
-  /** Restores a saved codebook [K, D] (e.g. from a run directory) for inference and probes. */
-  load(codebook: ArrayLike<number>): void {
-    if (codebook.length !== this.K * this.D) throw new RangeError(`vq.load: codebook has ${codebook.length} values, expected K·D = ${this.K}·${this.D}`);
-    this.codebook.set(codebook);
-    for (let k = 0; k < this.K; k++) {
-      this.emaCount[k] = 1;
-      for (let d = 0; d < this.D; d++) this.emaSum[k * this.D + d] = this.codebook[k * this.D + d];
+/** Usage (fraction of codes with a count) and perplexity exp(H) of code counts. */
+export function codeMetrics(counts: ArrayLike<number>): { usage: number; perplexity: number } {
+  let total = 0, used = 0, H = 0;
+  for (let k = 0; k < counts.length; k++) total += counts[k];
+  for (let k = 0; k < counts.length; k++) {
+    const c = counts[k];
+    if (c > 0) {
+      used++;
+      const p = c / total;
+      H -= p * Math.log(p);
     }
-    this.initialised = true;
   }
-
-  /** Codes start on random encoder outputs of the first batch (a data-dependent init). */
-  private initFrom(z: Float32Array, N: number): void {
-    const { K, D } = this;
-    for (let k = 0; k < K; k++) {
-      const n = this.rng.int(N);
-      for (let d = 0; d < D; d++) {
-        this.codebook[k * D + d] = z[n * D + d] + 0.01 * this.rng.normal();
-        this.emaSum[k * D + d] = this.codebook[k * D + d];
-      }
-      this.emaCount[k] = 1;
-    }
-    this.initialised = true;
-  }
+  return { usage: used / counts.length, perplexity: total > 0 ? Math.exp(H) : 0 };
 }

@@ -15,10 +15,12 @@ describe(`lamkit train --data gridworld / analyze --run (seed ${seed})`, () => {
     expect(code).toBe(0);
     expect(isGridworldRun(dir)).toBe(true);
     const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+    expect(run.backend).toMatch(/^(native-cpu|reference|wasm|gpujs|cuda)/);
+    expect(run.params.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['idm.conv1.weight', 'fdm.dec4.bias', 'head.action.weight']));
     expect(run.world.strength).toBe(0.7);
     expect(run.codebook).toHaveLength(8 * 8);
     expect(existsSync(join(dir, 'params.bin'))).toBe(true);
-    const a = analyzeGridworldRun(dir, { n: 200, pairs: 100 });
+    const a = await analyzeGridworldRun(dir, { n: 200, pairs: 100 });
     expect(a.bottleneck).toBe('vq:8');
     for (const v of [a.probes.r2Xi, a.probes.sExo, a.probes.condAccAction]) expect(Number.isFinite(v)).toBe(true);
   }, 120_000);
@@ -30,5 +32,10 @@ describe(`lamkit train --data gridworld / analyze --run (seed ${seed})`, () => {
     expect(() => gridworldRunOptions({ objective: 'foo' })).toThrow(/--objective: unknown objective 'foo'/);
     expect(() => gridworldRunOptions({ preset: 'linear-exo' })).toThrow(/--preset: expected grid32 or conv64/);
     expect(() => gridworldRunOptions({ frame: '16', sprite: undefined, objects: '40' })).toThrow(/--objects/);
+    expect(() => gridworldRunOptions({ frame: '32', sprite: '40' })).toThrow(/sprite \(--sprite\).*\[1, 32\], got 40/);
+    expect(() => gridworldRunOptions({ bottleneck: 'vq:0' })).toThrow(/--bottleneck: codebook size must be an integer ≥ 2.*got '0'/);
+    expect(() => gridworldRunOptions({ distractors: '-0.1' })).toThrow(/--distractors: expected a value in \[0, 1\], got -0.1/);
+    expect(() => gridworldRunOptions({ bottleneck: 'gumbel' })).toThrow(/--bottleneck: unknown bottleneck 'gumbel'; expected 'continuous' or 'vq:<codes>'/);
+    expect(() => gridworldRunOptions({ objective: 'sup:1:0.1', 'action-mode': 'continuous' })).toThrow(/--objective sup:1:0.1: action supervision needs discrete actions.*expected discrete/);
   });
 });

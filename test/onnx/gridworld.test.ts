@@ -1,15 +1,19 @@
 /**
- * Export of a gridworld run (the eager conv LAM of src/lam/conv-lam.ts, trained with a VQ
- * bottleneck) through the preset IDM/FDM graphs: the exported ONNX must compute what the eager
- * model computes on the same frames — z and the VQ code index (exactly, away from ties) for the
- * IDM, ô for the FDM — in onnxruntime-node and onnxruntime-web. grid32 has one channel, so the
- * eager CNHW tensors and ONNX's NCHW share one memory order.
+ * Export of a gridworld run (the conv LAM trained on the graph engine with a VQ bottleneck,
+ * src/lam/conv-trainer.ts) through the preset IDM/FDM graphs: the exported ONNX must compute
+ * what the engine computes on the same frames — z and the VQ code index (exactly, away from
+ * ties) for the IDM (the probes' inference model, src/lam/conv-lam.ts), ô for the FDM (the
+ * preset FDM graph compiled with the run's parameters) — in onnxruntime-node and onnxruntime-web.
  */
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tape, Tensor } from '../../src/lam/conv-eager.js';
+import { ConvLamModel } from '../../src/lam/conv-lam.js';
+import { buildFdmGraph } from '../../src/lam/presets.js';
+import { plan } from '../../src/graph/plan.js';
+import { compileReference } from '../../src/graph/runner.js';
+import { gridworldToPreset } from '../../src/onnx/gridworld-params.js';
 import { saveGridworldRun, trainGridworld, type GridworldRunOptions } from '../../src/lam/gridworld-run.js';
 import { exportPreset } from '../../src/onnx/export-preset.js';
 import { loadRun } from '../../src/onnx/run-dir.js';
@@ -21,9 +25,9 @@ import { maxDiff } from './helpers.js';
 const seed = testSeed();
 
 describe(`gridworld run export (seed ${seed})`, () => {
-  it('grid32 vq:8: IDM (z, code) and FDM match the eager model in both runtimes', async () => {
+  it('grid32 vq:8: IDM (z, code) and FDM match the engine in both runtimes', async () => {
     const o: GridworldRunOptions = { preset: 'grid32', world: { strength: 0.5 }, objectiveText: 'recon', bottleneckText: 'vq:8', steps: 3, seed: 1, batch: 4 };
-    const r = trainGridworld(o);
+    const r = await trainGridworld(o);
     const dir = join(mkdtempSync(join(tmpdir(), 'lamkit-gw-')), 'run');
     saveGridworldRun(dir, o, r);
     const run = loadRun(dir);
@@ -38,15 +42,17 @@ describe(`gridworld run export (seed ${seed})`, () => {
     const B = 3;
     const oT = rng.fillUniform(new Float32Array(B * 32 * 32));
     const oT1 = rng.fillUniform(new Float32Array(B * 32 * 32));
-    const t = new Tape(false);
-    const zc = r.model.idm(t, new Tensor(oT, [1, B, 32, 32]), new Tensor(oT1, [1, B, 32, 32])).data;
-    const { idx, q } = r.vq!.quantise(zc, B);
-    const pred = r.model.decode(t, r.model.encode(t, new Tensor(oT, [1, B, 32, 32])), new Tensor(q, [B, 8])).data;
+    const lam = await ConvLamModel.load(r.spec, r.params, r.codebook, { backend: 'reference', block: B });
+    const { z: q, idx } = lam.run(oT, oT1);
+    lam.dispose();
+    const fdmEngine = compileReference(plan(buildFdmGraph('grid32', B).graph));
+    fdmEngine.setParams(Object.fromEntries(Object.keys(fdmEngine.paramShapes()).map((n) => [n, gridworldToPreset(r.params)[n]])));
+    const pred = fdmEngine.output(fdmEngine.run({ o_t: oT, z: q }), 'pred');
 
     for (const rt of ONNX_RUNTIMES) {
       const s = await openSession(idm.bytes, rt);
       const out = await s.run({ o_t: { data: oT, dims: [B, 1, 32, 32] }, o_t1: { data: oT1, dims: [B, 1, 32, 32] } });
-      expect(Array.from(out.code.data as Int32Array), `${rt} code`).toEqual(Array.from(idx));
+      expect(Array.from(out.code.data as Int32Array), `${rt} code`).toEqual(Array.from(idx!));
       const dz = maxDiff(out.z.data as Float32Array, q);
       expect(dz.max, `${rt} z: max |diff| ${dz.max}`).toBeLessThanOrEqual(1e-4 * dz.scale);
       await s.release();
