@@ -63,7 +63,8 @@ export function readResume(dir: string): Checkpoint {
   try {
     return loadCheckpoint(dir);
   } catch (e) {
-    throw new UsageError(`--resume: cannot resume from ${dir}: ${(e as Error).message}`);
+    // loadCheckpoint's messages start with the directory or file they are about.
+    throw new UsageError(`--resume: ${(e as Error).message}`);
   }
 }
 

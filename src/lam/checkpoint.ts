@@ -197,7 +197,7 @@ export function loadCheckpoint(dirOrFile: string): Checkpoint {
   const isDir = existsSync(dirOrFile) && statSync(dirOrFile).isDirectory();
   const file = isDir ? join(dirOrFile, CHECKPOINT_FILE) : dirOrFile;
   if (!existsSync(file))
-    throw new RangeError(isDir ? `${dirOrFile}: no ${CHECKPOINT_FILE} (expected a directory written by \`lamkit train --out DIR\`)` : `${file}: no such checkpoint file`);
+    throw new RangeError(isDir ? `${dirOrFile}: no ${CHECKPOINT_FILE} (expected a directory written by \`lamkit train --out DIR\`)` : `${file}: no such run directory or checkpoint file`);
   const f = readSafetensors(file, { requireChecksums: true });
   const m = f.metadata;
   const fail = (msg: string): never => {

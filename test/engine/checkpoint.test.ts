@@ -164,7 +164,7 @@ describe('lamkit checkpoints', () => {
   it('refuses a missing checkpoint, naming the directory', () => {
     const dir = tmp();
     expect(() => loadCheckpoint(dir)).toThrow(`${dir}: no ${CHECKPOINT_FILE} (expected a directory written by \`lamkit train --out DIR\`)`);
-    expect(() => loadCheckpoint(join(dir, 'x.safetensors'))).toThrow(`${join(dir, 'x.safetensors')}: no such checkpoint file`);
+    expect(() => loadCheckpoint(join(dir, 'x.safetensors'))).toThrow(`${join(dir, 'x.safetensors')}: no such run directory or checkpoint file`);
   });
 
   it('refuses every single-bit flip and every truncation of a checkpoint, naming the file', () => {
