@@ -4,7 +4,7 @@ struct, json, hashlib and torch.frombuffer -- no safetensors package needed. Ten
 metadata are documented in docs/CHECKPOINTS.md.
 
     python3 scripts/load_checkpoint.py RUN_DIR                  # metadata and tensor list
-    python3 scripts/load_checkpoint.py RUN_DIR --tensor NAME    # one tensor as JSON {name, dtype, shape, data}
+    python3 scripts/load_checkpoint.py RUN_DIR --tensor NAME…   # a JSON line {name, dtype, shape, data} per tensor
     python3 scripts/load_checkpoint.py RUN_DIR --verify         # also check lamkit's sha256 entries
 
 As a module:
@@ -86,7 +86,7 @@ def main(argv):
     import argparse
     ap = argparse.ArgumentParser(description='Read a lamkit checkpoint with plain struct/json/torch.')
     ap.add_argument('path', help='run directory or .safetensors file')
-    ap.add_argument('--tensor', help='print this tensor as JSON')
+    ap.add_argument('--tensor', action='append', help='print this tensor as a JSON line (repeatable)')
     ap.add_argument('--verify', action='store_true', help="check lamkit's sha256 entries")
     a = ap.parse_args(argv)
     try:
@@ -95,12 +95,14 @@ def main(argv):
         print(f'error: {e}', file=sys.stderr)
         return 1
     if a.tensor:
-        if a.tensor not in tensors:
-            print(f"error: no tensor '{a.tensor}'; have {', '.join(tensors)}", file=sys.stderr)
+        missing = [n for n in a.tensor if n not in tensors]
+        if missing:
+            print(f"error: no tensor '{missing[0]}'; have {', '.join(tensors)}", file=sys.stderr)
             return 1
-        t = tensors[a.tensor]
-        dtype = next(k for k, v in DTYPES.items() if v == t.dtype)
-        print(json.dumps({'name': a.tensor, 'dtype': dtype, 'shape': list(t.shape), 'data': t.flatten().tolist()}))
+        for name in a.tensor:
+            t = tensors[name]
+            dtype = next(k for k, v in DTYPES.items() if v == t.dtype)
+            print(json.dumps({'name': name, 'dtype': dtype, 'shape': list(t.shape), 'data': t.flatten().tolist()}))
         return 0
     print(json.dumps({
         'metadata': {k: v for k, v in meta.items() if not k.startswith('lamkit.')},
