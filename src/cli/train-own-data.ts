@@ -98,14 +98,15 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const ck = values.resume !== undefined ? readResume(values.resume) : undefined;
-  if (ck && ck.config.kind !== 'own-data')
-    throw new UsageError(`--resume: ${ck.file} is not an own-data run (its config has kind ${JSON.stringify(ck.config.kind ?? null)}); resume it without --data`);
+  if (ck && ck.config.run_kind !== 'own-data')
+    throw new UsageError(`--resume: ${ck.file} is not an own-data run (its config has no run_kind 'own-data'); resume it without --data`);
   const given = <T>(key: string, flag: string, v: T | undefined): T | undefined => (ck ? resumeSetting(ck, key, flag, v) : v);
   const num = (v: string | undefined, name: string, o: Parameters<typeof numberFlag>[3]) => (v === undefined ? undefined : numberFlag(name, v, 0, o));
 
   const dataPath = given('data', '--data', values.data);
   if (!dataPath) throw new UsageError('train: --data FILE.npy|FILE.npz|DIR is required');
-  const actionsPath = given('actions', '--actions', values.actions);
+  // The config stores "no actions" as null.
+  const actionsPath = given<string | null>('actions', '--actions', values.actions) ?? undefined;
   const readBuffer = numberFlag('read-buffer', values['read-buffer'], DEFAULT_BUFFER_BYTES / (1 << 20), { min: 0, minExclusive: true });
   let ds: Dataset;
   try {
@@ -168,7 +169,7 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
       const source = ownDataSource(ds, split.train, { batch, seed: seed + 1, supervised: objective === 'sup', labelled });
       // Every key but steps/chunk/backend/threads/checkFinite must match on --resume.
       const config = {
-        kind: 'own-data',
+        run_kind: 'own-data',
         data: dataPath,
         actions: actionsPath ?? null,
         shape: [ds.n, ds.t, ...ds.frameShape],
