@@ -22,6 +22,9 @@ inline void valid_range(int64_t n, int64_t s, int64_t off, int64_t count, int64_
   int64_t a = -off <= 0 ? 0 : (-off + s - 1) / s;
   int64_t b = (n - 1 - off) < 0 ? -1 : (n - 1 - off) / s;
   if (b > count - 1) b = count - 1;
+  // A tap that never lands inside (large padding/dilation) gives an empty range at count, so
+  // callers may zero [0, lo) and [hi, count) without running past the row.
+  if (a > count) a = count;
   *lo = a;
   *hi = b + 1 > a ? b + 1 : a;
 }
