@@ -47,7 +47,11 @@ export async function run(argv: string[]): Promise<number> {
     metadata: { training_config: JSON.stringify(r.config) },
   });
   const out = values.out ?? join(values.run, `${values.graph}.onnx`);
-  writeFileSync(out, res.bytes);
+  try {
+    writeFileSync(out, res.bytes);
+  } catch (e) {
+    throw new UsageError(`--out ${out}: cannot write the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); expected a writable file path`);
+  }
   const io = (xs: typeof res.inputs) => xs.map((t) => `${t.name} ${t.dtype} [${t.dims.join(',')}]`).join(', ');
   if (values.json) {
     console.log(JSON.stringify({ out, preset: r.preset, graph: values.graph, opset: ONNX_OPSET, bytes: res.bytes.length, nodes: res.model.graph?.node?.length ?? 0, inputs: res.inputs, outputs: res.outputs }));

@@ -5,9 +5,10 @@
  * inputs. Prints a summary of each output, the full outputs as JSON with --json, and writes
  * NAME.npy per output with --out.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeNpy } from '../data/npy.js';
+import { makeDir } from '../util/make-dir.js';
 import { loadFeeds, parseInputSpec } from '../onnx/feeds.js';
 import { describeModel } from '../onnx/model-info.js';
 import { ONNX_RUNTIMES, openSession, type OnnxRuntimeKind, type OnnxTensor } from '../onnx/runtime.js';
@@ -94,8 +95,12 @@ export async function run(argv: string[]): Promise<number> {
 
   const plain = Object.fromEntries(info.outputs.map((o) => [o.name, toPlain(o.name, outs[o.name])]));
   if (values.out) {
-    mkdirSync(values.out, { recursive: true });
-    for (const [name, o] of Object.entries(plain)) writeNpy(join(values.out, `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.npy`), { data: o.data, shape: o.shape });
+    try {
+      makeDir(values.out);
+      for (const [name, o] of Object.entries(plain)) writeNpy(join(values.out, `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.npy`), { data: o.data, shape: o.shape });
+    } catch (e) {
+      throw new UsageError(`--out ${values.out}: cannot write the outputs (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); expected a writable directory`);
+    }
   }
   if (values.json) {
     const outputs = Object.fromEntries(Object.entries(plain).map(([k, o]) => [k, { dtype: o.dtype, shape: o.shape, data: Array.from(o.data) }]));

@@ -6,8 +6,9 @@
  *   results.json  every section with its data, so other commands can load the report, append
  *                 their own sections (e.g. the nonlinear sweep) and write it again.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDir } from '../util/make-dir.js';
 import { renderSvg, type VegaLiteSpec } from './vega.js';
 
 export interface ReportTable {
@@ -119,7 +120,7 @@ export function reportHtml(r: Report, svgs: Map<string, string>): string {
 
 /** Writes index.html, every plot (.svg + .vl.json) and results.json into `dir`. Returns the files written. */
 export async function writeReport(dir: string, r: Report): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  makeDir(dir); // not mkdir({recursive}): that spins forever on paths like /proc/x
   r.created = new Date().toISOString();
   const svgs = new Map<string, string>();
   const files: string[] = [];
