@@ -136,9 +136,9 @@ export function checkShape(op: string, name: string, s: Shape): void {
   if (!Array.isArray(s)) throw new TypeError(`${op}: ${name} shape must be an array of integers, got ${String(s)}`);
   for (const d of s) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > MAX_SIZE)
-      throw new RangeError(`${op}: ${name} shape ${fmtShape(s)} has a bad dimension ${String(d)}; expected positive integers`);
+      throw new RangeError(`${op}: ${name} shape ${fmtShape(s)} has a bad dimension ${String(d)}; expected positive integers ≤ 2^31−1`);
   }
-  if (numel(s) > MAX_SIZE) throw new RangeError(`${op}: ${name} shape ${fmtShape(s)} has more than 2^31−1 elements`);
+  if (numel(s) > MAX_SIZE) throw new RangeError(`${op}: ${name} shape ${fmtShape(s)} has ${numel(s)} elements; expected at most 2^31−1`);
 }
 
 /** Checks the rank of an input. */
