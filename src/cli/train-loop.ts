@@ -145,7 +145,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       throw new UsageError(`--out ${out}: cannot write the run directory (${(e as Error).message})`);
     }
   }
-  if (json) console.log(JSON.stringify({ kind: 'start', ...config, ...(o.startInfo ?? {}), ...(o.resume ? { resumed_from: o.resume.file, first_step: first } : {}) }));
+  // kind stays first and stays 'start' even if the config has a 'kind' of its own.
+  if (json) console.log(JSON.stringify(Object.assign({ kind: 'start' }, config, o.startInfo ?? {}, o.resume ? { resumed_from: o.resume.file, first_step: first } : {}, { kind: 'start' })));
   else {
     for (const l of o.header ?? []) console.error(l);
     if (o.resume) console.error(`resuming from ${o.resume.file} at step ${first}`);

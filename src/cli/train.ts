@@ -10,7 +10,7 @@
 import { memorySummary } from '../graph/plan.js';
 import { compile } from '../graph/compile.js';
 import { defaultSource } from '../lam/batches.js';
-import { CHECKPOINT_FILE } from '../lam/checkpoint.js';
+import { CHECKPOINT_FILE, loadCheckpoint } from '../lam/checkpoint.js';
 import type { OptimizerName } from '../lam/objective.js';
 import { PRESETS, getPreset } from '../lam/presets.js';
 import { planPreset } from '../lam/training.js';
@@ -41,6 +41,19 @@ Trains a preset (${Object.keys(PRESETS).join(', ')}) with a compiled step.
   --data gridworld     train on the distracting gridworld (see --data gridworld --help)
   --data FILE|DIR      train on your own .npy/.npz data (see --data FILE --help)`;
 
+/** `--resume DIR` of an own-data run (its config says so): that command resumes it. */
+function ownDataResume(argv: string[]): boolean {
+  const at = argv.findIndex((a) => a === '--resume' || a.startsWith('--resume='));
+  if (at < 0) return false;
+  const dir = argv[at].startsWith('--resume=') ? argv[at].slice(9) : argv[at + 1];
+  if (dir === undefined) return false;
+  try {
+    return loadCheckpoint(dir).config.run_kind === 'own-data';
+  } catch {
+    return false; // a missing or corrupted checkpoint is reported by the normal path (readResume)
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   // Gridworld video trains the conv LAM with its own objectives and bottlenecks (issue 5).
   const dataAt = argv.findIndex((a) => a === '--data' || a.startsWith('--data='));
@@ -49,17 +62,9 @@ export async function run(argv: string[]): Promise<number> {
     const { gridworldTrainCommand } = await import('../lam/gridworld-run.js');
     return gridworldTrainCommand(argv);
   }
-  if (data !== undefined) {
-    // Own-data training lives in its own command module (train-own-data.ts), loaded only when asked for.
-    const spec = './train-own-data.js';
-    let mod: { ownDataTrainCommand(argv: string[]): Promise<number> };
-    try {
-      mod = (await import(spec)) as typeof mod;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new UsageError(`train: --data ${data}: own-data training is not available in this build`);
-      throw e;
-    }
-    return mod.ownDataTrainCommand(argv);
+  if (data !== undefined || ownDataResume(argv)) {
+    const { ownDataTrainCommand } = await import('./train-own-data.js');
+    return ownDataTrainCommand(argv);
   }
   const { values } = parseFlags('train', argv, {
     preset: { type: 'string' },
