@@ -91,7 +91,7 @@ extern "C" void lam_f32_conv2d(const float* x, const float* w, float* y, int64_t
     Scratch out((size_t)(nb > 1 ? OC * ld : 1));
     for (int64_t n = n0; n < n1; n += nb) {
       const int64_t cnt = std::min(nb, n1 - n);
-      for (int64_t i = 0; i < cnt; ++i) lamkit::im2col(x + (n + i) * C * H * W, g, col.p + i * OHW, ld);
+      lamkit::im2col(x + n * C * H * W, cnt, C * H * W, g, col.p, ld);
       if (cnt == 1) {
         lamkit::sgemm(0, 0, OC, OHW, CKK, w, CKK, col.p, ld, y + n * OC * OHW, OHW, acc, gt);
         continue;
@@ -150,11 +150,8 @@ extern "C" void lam_f32_conv2d_backward_input(const float* dy, const float* w, f
       }
       // dcol [CKK, cnt·OHW] = Wᵀ · dy_cat   (W stored [OC, CKK] → transposed A)
       lamkit::sgemm(1, 0, CKK, cnt * OHW, OC, w, CKK, B, cnt > 1 ? ld : OHW, col.p, ld, 0, gt);
-      for (int64_t i = 0; i < cnt; ++i) {
-        float* dxi = dx + (n + i) * C * HW;
-        if (!acc) memset(dxi, 0, sizeof(float) * (size_t)(C * HW));
-        lamkit::col2im_add(col.p + i * OHW, ld, g, dxi);
-      }
+      if (!acc) memset(dx + n * C * HW, 0, sizeof(float) * (size_t)(cnt * C * HW));
+      lamkit::col2im_add(col.p, ld, cnt, g, dx + n * C * HW, C * HW);
     }
   });
 }
@@ -184,7 +181,7 @@ extern "C" void lam_f32_conv2d_backward_filter(const float* x, const float* dy, 
     int first = 1;
     for (int64_t n = n0; n < n1; n += nb) {
       const int64_t cnt = std::min(nb, n1 - n);
-      for (int64_t i = 0; i < cnt; ++i) lamkit::im2col(x + (n + i) * C * H * W, g, col.p + i * OHW, ld);
+      lamkit::im2col(x + n * C * H * W, cnt, C * H * W, g, col.p, ld);
       const float* A = dy + n * OC * OHW;
       if (cnt > 1) {
         for (int64_t i = 0; i < cnt; ++i)

@@ -1,8 +1,12 @@
 // im2col / col2im for NCHW convolutions (groups = 1), shared by conv2d.cpp and
-// conv_transpose2d.cpp. One image at a time; the column matrix has CKK = C·KH·KW rows and
-// OH·OW columns, stored with row stride ldcol (≥ OH·OW) so several images can sit side by side:
-//   col[(c·KH + kh)·KW + kw][oh·OW + ow] = x[c][oh·sh − ph + kh·dh][ow·sw − pw + kw·dw] (0 outside)
-// col2im is its transpose: it scatter-adds the columns back into an image (x += colᵀ).
+// conv_transpose2d.cpp. The column matrix has CKK = C·KH·KW rows and, per image, OH·OW columns;
+// `count` images (image i at x + i·xstride) sit side by side, image i in columns
+// [i·OH·OW, (i+1)·OH·OW) of every row, row stride ldcol (≥ count·OH·OW):
+//   col[(c·KH + kh)·KW + kw][i·OH·OW + oh·OW + ow] = x_i[c][oh·sh − ph + kh·dh][ow·sw − pw + kw·dw] (0 outside)
+// col2im is its transpose: it scatter-adds the columns back into the images (x += colᵀ).
+// Rows are the outer loop so every col row is written (read) in one sequential run: with the
+// images inner, a deep layer's 4×4 outputs made 64-byte writes at 1 KiB strides over a 2 MiB
+// buffer, and im2col cost more than the GEMM (6.4 vs 4.8 ms at conv64's 128-channel layer).
 #ifndef LAMKIT_IM2COL_H
 #define LAMKIT_IM2COL_H
 
@@ -51,10 +55,11 @@ struct TapRanges {
   }
 };
 
-inline void im2col(const float* x, const ConvGeom& g, float* col, int64_t ldcol) {
+inline void im2col(const float* x, int64_t count, int64_t xstride, const ConvGeom& g, float* col,
+                   int64_t ldcol) {
   const TapRanges tr(g);
+  const int64_t OHW = g.OH * g.OW;
   for (int64_t c = 0; c < g.C; ++c) {
-    const float* xc = x + c * g.H * g.W;
     for (int64_t kh = 0; kh < g.KH; ++kh) {
       const int64_t offh = kh * g.dh - g.ph;
       int64_t oh_lo, oh_hi;
@@ -63,33 +68,38 @@ inline void im2col(const float* x, const ConvGeom& g, float* col, int64_t ldcol)
         const int64_t offw = kw * g.dw - g.pw;
         int64_t ow_lo, ow_hi;
         tr.cols(g, kw, &ow_lo, &ow_hi);
-        float* row = col + ((c * g.KH + kh) * g.KW + kw) * ldcol;
-        // Output rows outside [oh_lo, oh_hi) are contiguous runs of zeros.
-        memset(row, 0, sizeof(float) * (size_t)(oh_lo * g.OW));
-        for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
-          float* dst = row + oh * g.OW;
-          const float* src = xc + (oh * g.sh + offh) * g.W + offw;
-          for (int64_t ow = 0; ow < ow_lo; ++ow) dst[ow] = 0.0f;
-          if (g.sw == 1) {
-            memcpy(dst + ow_lo, src + ow_lo, sizeof(float) * (size_t)(ow_hi - ow_lo));
-          } else if (g.sw == 2) {
-            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow] = src[2 * ow];
-          } else {
-            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow] = src[ow * g.sw];
+        float* row0 = col + ((c * g.KH + kh) * g.KW + kw) * ldcol;
+        for (int64_t i = 0; i < count; ++i) {
+          const float* xc = x + i * xstride + c * g.H * g.W;
+          float* row = row0 + i * OHW;
+          // Output rows outside [oh_lo, oh_hi) are contiguous runs of zeros.
+          memset(row, 0, sizeof(float) * (size_t)(oh_lo * g.OW));
+          for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
+            float* dst = row + oh * g.OW;
+            const float* src = xc + (oh * g.sh + offh) * g.W + offw;
+            for (int64_t ow = 0; ow < ow_lo; ++ow) dst[ow] = 0.0f;
+            if (g.sw == 1) {
+              memcpy(dst + ow_lo, src + ow_lo, sizeof(float) * (size_t)(ow_hi - ow_lo));
+            } else if (g.sw == 2) {
+              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow] = src[2 * ow];
+            } else {
+              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow] = src[ow * g.sw];
+            }
+            for (int64_t ow = ow_hi; ow < g.OW; ++ow) dst[ow] = 0.0f;
           }
-          for (int64_t ow = ow_hi; ow < g.OW; ++ow) dst[ow] = 0.0f;
+          memset(row + oh_hi * g.OW, 0, sizeof(float) * (size_t)((g.OH - oh_hi) * g.OW));
         }
-        memset(row + oh_hi * g.OW, 0, sizeof(float) * (size_t)((g.OH - oh_hi) * g.OW));
       }
     }
   }
 }
 
-// x[c][ih][iw] += col[...] for every valid tap (x must be initialised by the caller).
-inline void col2im_add(const float* col, int64_t ldcol, const ConvGeom& g, float* x) {
+// x_i[c][ih][iw] += col[...] for every valid tap of every image (x must be initialised).
+inline void col2im_add(const float* col, int64_t ldcol, int64_t count, const ConvGeom& g, float* x,
+                       int64_t xstride) {
   const TapRanges tr(g);
+  const int64_t OHW = g.OH * g.OW;
   for (int64_t c = 0; c < g.C; ++c) {
-    float* xc = x + c * g.H * g.W;
     for (int64_t kh = 0; kh < g.KH; ++kh) {
       const int64_t offh = kh * g.dh - g.ph;
       int64_t oh_lo, oh_hi;
@@ -98,16 +108,20 @@ inline void col2im_add(const float* col, int64_t ldcol, const ConvGeom& g, float
         const int64_t offw = kw * g.dw - g.pw;
         int64_t ow_lo, ow_hi;
         tr.cols(g, kw, &ow_lo, &ow_hi);
-        const float* row = col + ((c * g.KH + kh) * g.KW + kw) * ldcol;
-        for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
-          const float* src = row + oh * g.OW;
-          float* dst = xc + (oh * g.sh + offh) * g.W + offw;
-          if (g.sw == 1) {
-            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow] += src[ow];
-          } else if (g.sw == 2) {
-            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[2 * ow] += src[ow];
-          } else {
-            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow * g.sw] += src[ow];
+        const float* row0 = col + ((c * g.KH + kh) * g.KW + kw) * ldcol;
+        for (int64_t i = 0; i < count; ++i) {
+          float* xc = x + i * xstride + c * g.H * g.W;
+          const float* row = row0 + i * OHW;
+          for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
+            const float* src = row + oh * g.OW;
+            float* dst = xc + (oh * g.sh + offh) * g.W + offw;
+            if (g.sw == 1) {
+              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow] += src[ow];
+            } else if (g.sw == 2) {
+              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[2 * ow] += src[ow];
+            } else {
+              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow * g.sw] += src[ow];
+            }
           }
         }
       }
