@@ -13,10 +13,9 @@
  * Files are written atomically: temp file in the same directory, fsync, rename, fsync of the
  * directory, so a crash or Ctrl-C leaves either the old checkpoint or the new one.
  */
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { CompiledModel, type ModelState } from '../graph/compiled.js';
 import { LAMKIT_VERSION } from '../version.js';
 import { encodeSafetensors, readSafetensors, SafetensorsError, type SafetensorsTensor } from './safetensors.js';
