@@ -17,6 +17,12 @@ void sgemm_direct_avx2(int ta, const float* A, int64_t lda, const float* B, int6
                        int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t K,
                        int acc, int rows_outer);
 
+// Dot-product form for op(A) = A (M×K, row stride lda) and op(B) = Bᵀ (B stored N×K, row
+// stride ldb), long K: C[0:M, j0:j1] (= | +=) A · B[j0:j1, :]ᵀ. Both operands are read along k
+// without packing (convolution filter gradients: small OC × C·KH·KW outputs, K = pixels).
+void sgemm_dot_avx2(const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+                    int64_t ldc, int64_t M, int64_t j0, int64_t j1, int64_t K, int acc);
+
 }  // namespace lamkit
 
 #endif

@@ -129,6 +129,58 @@ void block(int ta, const float* A, int64_t lda, const float* B, int64_t ldb, flo
   }
 }
 
+// ---- dot-product form: A rows and B rows both run along k ----
+// C[R × CC] (= | +=) A[R rows, K] · B[CC rows, K]ᵀ: 8 k at a time into R·CC vector partial
+// sums, reduced once at the end (so K must be long for the reduction to vanish in the cost).
+inline float hsum(v8 v) {
+  // Fixed pairwise order: deterministic, independent of the call site.
+  const float a = (v[0] + v[4]) + (v[2] + v[6]);
+  const float b = (v[1] + v[5]) + (v[3] + v[7]);
+  return a + b;
+}
+
+template <int R, int CC>
+void dot_tile(int64_t K, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+              int64_t ldc, int acc) {
+  v8 t[R][CC];
+#pragma GCC unroll 4
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < CC; ++j) t[i][j] = v8{};
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) {
+    // R·CC accumulators + R A vectors + 1 B vector must fit the 16 ymm registers.
+    v8 av[R];
+#pragma GCC unroll 4
+    for (int i = 0; i < R; ++i) av[i] = load8(a + i * lda + k);
+#pragma GCC unroll 4
+    for (int j = 0; j < CC; ++j) {
+      const v8 bv = load8(b + j * ldb + k);
+#pragma GCC unroll 4
+      for (int i = 0; i < R; ++i) t[i][j] += av[i] * bv;
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < CC; ++j) {
+      float s = hsum(t[i][j]);
+      for (int64_t kk = k; kk < K; ++kk) s += a[i * lda + kk] * b[j * ldb + kk];
+      float* ci = c + i * ldc + j;
+      *ci = acc ? *ci + s : s;
+    }
+}
+
+typedef void (*dot_fn)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t, int);
+// 3×3: 9 FMAs per 6 loads per 8 k (FMA-bound); 3×4 needed 19 registers and spilled.
+const int kDotR = 3, kDotC = 3;
+const dot_fn kDot[kDotR + 1][kDotC + 1] = {
+    {nullptr, nullptr, nullptr, nullptr},
+    {nullptr, dot_tile<1, 1>, dot_tile<1, 2>, dot_tile<1, 3>},
+    {nullptr, dot_tile<2, 1>, dot_tile<2, 2>, dot_tile<2, 3>},
+    {nullptr, dot_tile<3, 1>, dot_tile<3, 2>, dot_tile<3, 3>},
+};
+
 }  // namespace
 
 namespace lamkit {
@@ -137,6 +189,18 @@ void sgemm_direct_avx2(int ta, const float* A, int64_t lda, const float* B, int6
                        int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t K,
                        int acc, int rows_outer) {
   block(ta, A, lda, B, ldb, C, ldc, i0, i1, j0, j1, K, acc, rows_outer != 0);
+}
+
+void sgemm_dot_avx2(const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+                    int64_t ldc, int64_t M, int64_t j0, int64_t j1, int64_t K, int acc) {
+  // A 3-row group of B stays in L1 while all rows of A stream by (A must fit in L2).
+  for (int64_t j = j0; j < j1; j += kDotC) {
+    const int64_t cc = j1 - j < kDotC ? j1 - j : kDotC;
+    for (int64_t i = 0; i < M; i += kDotR) {
+      const int64_t r = M - i < kDotR ? M - i : kDotR;
+      kDot[r][cc](K, A + i * lda, lda, B + j * ldb, ldb, C + i * ldc + j, ldc, acc);
+    }
+  }
 }
 
 }  // namespace lamkit

@@ -332,6 +332,24 @@ bool sgemm_direct(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* 
                   const float* B, int64_t ldb, float* C, int64_t ldc, int acc, int max_threads) {
 #if defined(__x86_64__)
   if (config().ukernel != kAvx2.ukernel && config().ukernel != kAvx512.ukernel) return false;
+  if (!ta && tb && K >= 512 && M <= 128 && N <= 128) {
+    // A·Bᵀ with a small output and long K (the filter gradient of conv64's first layers:
+    // 32×96×1024): dot-product tiles, no packing; 28 → 52–70 GFLOP/s there. Packed stays
+    // better once the output is ≥ 64×512 (its reduction-free tiles win).
+    int nt = std::min(max_threads, lamkit::available_threads());
+    nt = (int)std::min<double>(nt, std::max(1.0, 2.0 * (double)M * (double)N * (double)K / 1.0e6));
+    const int64_t units = (N + 2) / 3;
+    if (nt > units) nt = (int)units;
+    if (nt <= 1) {
+      lamkit::sgemm_dot_avx2(A, lda, B, ldb, C, ldc, M, 0, N, K, acc);
+      return true;
+    }
+    lamkit::parallel(nt, [&](int tid, int nthr) {
+      const int64_t b = std::min(N, units * tid / nthr * 3), e = std::min(N, units * (tid + 1) / nthr * 3);
+      if (b < e) lamkit::sgemm_dot_avx2(A, lda, B, ldb, C, ldc, M, b, e, K, acc);
+    });
+    return true;
+  }
   if (N % 8 != 0) return false;
   if (!(std::min(M, N) <= 16 || (N <= 32 && !ta) || M * N * K < ((int64_t)1 << 21))) return false;
   const bool rows_outer = N <= M;
