@@ -23,11 +23,12 @@ const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [opt
                        remedies groups, 150 steps, smaller probe sets
   --out DIR            report directory (default lamkit-sweep/)
   --seeds N            seeds per configuration (≥ 3; default 3)
-  --steps N            training steps per run (default 600, --quick 150)
+  --steps N            training steps per run (default 2000, --quick 150)
   --strengths a,b,…    distractor strengths in [0, 1] (default 0,0.5,1; --quick 0,1)
   --codes K            VQ codebook size (default 16)
   --sup-lambda λ       weight of the action-supervision remedy (default 20; p = 0.05)
-  --lr X               Adam learning rate (default 0.003)
+  --lr X               Adam learning rate (default: the preset's, 0.001; at 0.003 the IDM's
+                       output collapses early and the cross / sup remedies rarely recover)
   --groups a,b         leakage,remedies,vq,collapse (default all; run groups in parallel, then --merge)
   --remedies a,b       subset of oracle,latent-ema,sup,cross (default all)
   --probe-n N, --probe-pairs N   held-out probe transitions / counterfactual pairs
@@ -73,11 +74,11 @@ export async function run(argv: string[]): Promise<number> {
     preset,
     quick,
     seeds: numberFlag('seeds', values.seeds, 3, { min: 3, integer: true }),
-    steps: numberFlag('steps', values.steps, quick ? 150 : 600, { min: 1, integer: true }),
+    steps: numberFlag('steps', values.steps, quick ? 150 : 2000, { min: 1, integer: true }),
     strengths: [...new Set(strengths)].sort((a, b) => a - b),
     codes,
     supLambda: numberFlag('sup-lambda', values['sup-lambda'], 20, { min: 0 }),
-    lr: numberFlag('lr', values.lr, 0.003, { min: 0, minExclusive: true }),
+    lr: values.lr !== undefined ? numberFlag('lr', values.lr, 0.001, { min: 0, minExclusive: true }) : undefined,
     remedies: values.remedies ? values.remedies.split(',').map((r) => {
       if (!['oracle', 'latent-ema', 'sup', 'cross'].includes(r)) throw new UsageError(`--remedies: unknown remedy '${r}'; expected oracle, latent-ema, sup, cross`);
       return r;

@@ -51,6 +51,8 @@ export interface ConvLogEntry {
   perplexity?: number;
   /** Variance of the encoder embedding (latent objectives: → 0 means collapse). */
   embedVar?: number;
+  /** Mean per-dim variance of z_e over the last batch (→ 0: the IDM stopped passing anything). */
+  zVar: number;
 }
 
 export interface ConvTrainResult {
@@ -203,7 +205,7 @@ export async function trainConvLam(opts: ConvTrainOptions): Promise<ConvTrainRes
       }
       done += n;
       if (done >= nextLog || done === opts.steps) {
-        const e: ConvLogEntry = { step: done, loss: accTotal / accN, parts: Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, v / accN])) };
+        const e: ConvLogEntry = { step: done, loss: accTotal / accN, parts: Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, v / accN])), zVar: meanVariance(zLast, batch) };
         if (vq) {
           const m = vq.metrics();
           e.usage = m.usage;
