@@ -14,7 +14,7 @@ import { compile } from '../graph/compile.js';
 import { memorySummary } from '../graph/plan.js';
 import { CHECKPOINT_FILE } from '../lam/checkpoint.js';
 import type { OptimizerName } from '../lam/objective.js';
-import { ownDataPreset, ownDataSource, planOwnData, type OwnObjective } from '../lam/own-data.js';
+import { blockCache, chooseShuffle, ownDataPreset, ownDataSource, planOwnData, type OwnObjective } from '../lam/own-data.js';
 import { probeOwnData } from '../lam/own-data-probes.js';
 import { readResume, resumeSetting, trainLoop } from './train-loop.js';
 import { UsageError, numberFlag, parseFlags } from './usage.js';
@@ -38,7 +38,13 @@ Trains a LAM on your own sequences, streamed from disk (never loaded whole) in a
   --sup-weight λ       sup: weight of the supervision term (default 1)
   --holdout F          fraction held out of training for the probes (whole sequences when N ≥ 4,
                        else the last steps of each; default 0.1 with actions, 0 without)
-  --read-buffer MB     largest single read from disk (default ${DEFAULT_BUFFER_BYTES >> 20}); memory use stays bounded by it
+  --shuffle S          auto (default) | full | block: full = a uniform permutation per epoch (random
+                       reads; right when the data fits in memory); block = ~1 MiB blocks of
+                       consecutive transitions, permuted, pooled --shuffle-buffer at a time and
+                       shuffled within the pool (sequential reads; for data larger than memory).
+                       auto: full when the observations fit in --shuffle-buffer, else block
+  --shuffle-buffer MB  pool size of the block shuffle, and its cache (~2× this in memory; default 256)
+  --read-buffer MB     largest single read of the full shuffle (default ${DEFAULT_BUFFER_BYTES >> 20})
   --steps N            total training steps (default 1000)
   --batch B            batch size (default 256 for features, the conv preset's for frames)
   --lr LR              learning rate (default 1e-3)
@@ -64,6 +70,8 @@ const FLAGS = {
   'sup-weight': { type: 'string' },
   holdout: { type: 'string' },
   'read-buffer': { type: 'string' },
+  shuffle: { type: 'string' },
+  'shuffle-buffer': { type: 'string' },
   steps: { type: 'string' },
   batch: { type: 'string' },
   lr: { type: 'string' },
@@ -154,6 +162,12 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
     }
     if (ds.action && split.test.length > 0 && split.test.length < 8)
       throw new UsageError(`--holdout ${holdout}: ${split.test.length} held-out transitions; the probes need at least 8 (raise --holdout, or --holdout 0 for no probes)`);
+    const shuffleFlag = values.shuffle ?? 'auto';
+    if (shuffleFlag !== 'auto' && shuffleFlag !== 'full' && shuffleFlag !== 'block') throw new UsageError(`--shuffle: expected auto, full or block, got '${shuffleFlag}'`);
+    const shuffleMb = numberFlag('shuffle-buffer', values['shuffle-buffer'], 256, { min: 0, minExclusive: true });
+    // The order is part of the run: on resume the checkpoint's wins (a flag must agree with it).
+    const shuffle = given('shuffle', '--shuffle', values.shuffle === undefined && values['shuffle-buffer'] === undefined ? undefined : chooseShuffle(ds, shuffleMb * (1 << 20), shuffleFlag)) ?? chooseShuffle(ds, shuffleMb * (1 << 20), shuffleFlag);
+    ds.useCache(blockCache(ds, shuffle));
     const spec = preset.spec;
     const { plan } = planOwnData(preset, { batch, lr, optimizer, seed, objective, actionDim: ds.actionDim, labelled, supWeight, checkFinite });
     const model = await compile(plan, { backend: values.backend });
@@ -166,7 +180,7 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
         if (!be.setThreads) throw new UsageError(`--threads applies to native-cpu, not ${model.backend}`);
         be.setThreads(threads);
       }
-      const source = ownDataSource(ds, split.train, { batch, seed: seed + 1, supervised: objective === 'sup', labelled });
+      const source = ownDataSource(ds, split.train, { batch, seed: seed + 1, supervised: objective === 'sup', labelled, shuffle });
       // Every key but steps/chunk/backend/threads/checkFinite must match on --resume.
       const config = {
         run_kind: 'own-data',
@@ -180,6 +194,7 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
         labelled,
         sup_weight: supWeight,
         holdout,
+        shuffle,
         steps,
         batch,
         lr,
@@ -191,7 +206,8 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
         checkFinite,
       };
       const header = [
-        `data: ${ds.describe()}; ${split.train.length} for training` + (split.test.length ? `, ${split.test.length} held out (by ${split.by})` : ''),
+        `data: ${ds.describe()}; ${split.train.length} for training` + (split.test.length ? `, ${split.test.length} held out (by ${split.by})` : '') +
+          (shuffle.mode === 'block' ? `; block shuffle: ${shuffle.blockLen} transitions per block, ${shuffle.window} blocks per pool` : '; full shuffle'),
         `model: ${preset.summary}; ${objective === 'sup' ? `sup λ=${supWeight}, labelled ${labelled}, ` : ''}batch ${batch}, ${steps} steps, ${optimizer} lr ${lr}, seed ${seed} on ${model.backend}` +
           (model.skipped.length ? ` (skipped ${model.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''),
         `plan: ${plan.ops.length} tape instructions, ${memorySummary(plan)}`,
@@ -211,6 +227,8 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
         startInfo: { data_description: ds.describe(), train_transitions: split.train.length, heldout_transitions: split.test.length, peak_bytes: plan.memory.peakBytes },
       });
       if (ds.action && split.test.length > 0 && exitCode === 0) {
+        // Held-out rows are read once, in file order: direct reads, no pool cache.
+        ds.useCache(null);
         const probes = { kind: 'probes', heldout_by: split.by, ...(await probeOwnData(ds, preset, model.getParams(), split.test, { backend: model.backend, seed })) };
         if (json) console.log(JSON.stringify(probes));
         else

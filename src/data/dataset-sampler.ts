@@ -2,9 +2,16 @@
  * Seeded order of transitions for training on a Dataset, and the held-out split.
  *
  * Each epoch visits every training transition once, in a permutation drawn from
- * Rng(seed, epoch) (Fisher–Yates over the index list): the same seed gives the same batches,
- * whatever the read buffer size, and the state {epoch, position} is all a resume needs. The
- * index list costs 4 bytes per transition (8 above 2³² transitions), far less than the data.
+ * Rng(seed, epoch): the same seed gives the same batches whatever the read buffer, and the
+ * state {epoch, position} is all a resume needs. The index list costs 4 bytes per transition
+ * (8 above 2³² transitions), far less than the data. Two orders:
+ *   full   a uniform permutation (Fisher–Yates). Each transition is a random read: right when
+ *          the data sits in the page cache, slow (one disk seek per transition) when it does not.
+ *   block  the index list is cut into blocks of `blockLen` consecutive transitions; the block
+ *          order is permuted, then consecutive `window` blocks are pooled and permuted within
+ *          the pool. A pool is a few contiguous stretches of the file, read once through a
+ *          chunk cache of about the pool's size (dataset-cache.ts): sequential disk reads, a
+ *          shuffle as good as the pool is large (the WebDataset / tf.data shuffle-buffer idea).
  */
 import { Rng } from './rng.js';
 
@@ -80,7 +87,19 @@ export interface SamplerState {
   position: number;
 }
 
-/** Batches of transition indices in a seeded per-epoch permutation of `indices`. */
+/** How an epoch is ordered (see the file comment). */
+export type ShuffleMode = { mode: 'full' } | { mode: 'block'; blockLen: number; window: number };
+
+function permuteRange(o: IndexArray, from: number, to: number, rng: Rng): void {
+  for (let i = to - 1; i > from; i--) {
+    const j = from + rng.int(i - from + 1);
+    const v = o[i];
+    o[i] = o[j];
+    o[j] = v;
+  }
+}
+
+/** Batches of transition indices in a seeded per-epoch order of `indices`. */
 export class TransitionSampler {
   private order: IndexArray;
   private epoch = 0;
@@ -89,21 +108,42 @@ export class TransitionSampler {
   constructor(
     private readonly indices: IndexArray,
     private readonly seed: number,
+    readonly shuffleMode: ShuffleMode = { mode: 'full' },
   ) {
     if (indices.length === 0) throw new RangeError('TransitionSampler: no transitions to sample (the training set is empty)');
+    if (shuffleMode.mode === 'block') {
+      const { blockLen, window } = shuffleMode;
+      if (!Number.isInteger(blockLen) || blockLen < 1 || !Number.isInteger(window) || window < 1)
+        throw new RangeError(`TransitionSampler: block shuffle needs integers blockLen ≥ 1 and window ≥ 1, got ${blockLen}, ${window}`);
+    }
     this.order = indices.slice();
     this.shuffle();
   }
 
   private shuffle(): void {
-    this.order.set(this.indices);
     const rng = new Rng(mix(this.seed, this.epoch + 1));
     const o = this.order;
-    for (let i = o.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      const v = o[i];
-      o[i] = o[j];
-      o[j] = v;
+    const m = this.shuffleMode;
+    if (m.mode === 'full') {
+      o.set(this.indices);
+      permuteRange(o, 0, o.length, rng);
+      return;
+    }
+    const L = this.indices.length;
+    const nb = Math.ceil(L / m.blockLen);
+    const blocks = new Uint32Array(nb);
+    for (let b = 0; b < nb; b++) blocks[b] = b;
+    permuteRange(blocks, 0, nb, rng);
+    let pos = 0;
+    for (let w = 0; w < nb; w += m.window) {
+      const from = pos;
+      for (let b = w; b < Math.min(nb, w + m.window); b++) {
+        const s = blocks[b] * m.blockLen;
+        const e = Math.min(L, s + m.blockLen);
+        o.set(this.indices.subarray(s, e), pos);
+        pos += e - s;
+      }
+      permuteRange(o, from, pos, rng);
     }
   }
 

@@ -14,11 +14,13 @@
  *
  * Reading: a batch of transitions is sorted by position and read in spans of at most
  * `bufferBytes` (one `readSync` per span), so memory stays bounded whatever the file size and
- * nearby transitions share a read. NaN/Inf in what is read is an error naming the file, the
+ * nearby transitions share a read; or, for the block-shuffled order, through a bounded chunk
+ * cache (dataset-cache.ts). NaN/Inf in what is read is an error naming the file, the
  * sequence and the step.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { ChunkCache } from './dataset-cache.js';
 import { decodeAsFloat32, openNpyFile, type StoredArray } from './dataset-io.js';
 import { npyItemBytes } from './npy.js';
 import { openNpz, type NpzArchive } from './npz.js';
@@ -46,6 +48,8 @@ export interface DatasetOpenOptions {
 const OBS_NAMES = ['obs', 'observations', 'frames', 'features'];
 /** Default read span: 16 MiB. */
 export const DEFAULT_BUFFER_BYTES = 16 << 20;
+/** Largest gap between two pieces read as one span. */
+const MERGE_GAP_BYTES = 64 << 10;
 
 function fmt(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
@@ -83,6 +87,7 @@ export class Dataset {
   /** Max bytes of one read. */
   readonly bufferBytes: number;
   private scratch: Uint8Array;
+  private cache: ChunkCache | null = null;
   private labelTmp = new Float32Array(0);
 
   constructor(
@@ -251,8 +256,24 @@ export class Dataset {
     }
   }
 
-  /** Reads pieces sorted by position, merging neighbours into spans of ≤ bufferBytes. */
+  /**
+   * Serves reads from a chunk cache (block-shuffled order: a window of blocks is read once in
+   * chunk-sized sequential reads) instead of direct reads; null goes back to direct reads.
+   */
+  useCache(cache: ChunkCache | null): void {
+    this.cache = cache;
+  }
+
+  /**
+   * Reads pieces sorted by position. Direct reads merge neighbours into one read when the
+   * span stays ≤ bufferBytes and the gap between them ≤ MERGE_GAP_BYTES (reading a small gap
+   * is cheaper than another system call; a large one is not).
+   */
   private readPieces(pieces: Piece[]): void {
+    if (this.cache) {
+      for (const p of pieces) this.cache.read(p.arr, p.start, p.count, p.dst, p.dstOffset, p.raw);
+      return;
+    }
     pieces.sort((x, y) => (x.arr === y.arr ? x.start - y.start : x.arr.offset - y.arr.offset || (x.arr.source < y.arr.source ? -1 : 1)));
     let i = 0;
     while (i < pieces.length) {
@@ -261,7 +282,12 @@ export class Dataset {
       const start = pieces[i].start;
       let end = start + pieces[i].count;
       let j = i + 1;
-      while (j < pieces.length && pieces[j].arr === arr && (Math.max(end, pieces[j].start + pieces[j].count) - start) * item <= this.bufferBytes) {
+      while (
+        j < pieces.length &&
+        pieces[j].arr === arr &&
+        (pieces[j].start - end) * item <= MERGE_GAP_BYTES &&
+        (Math.max(end, pieces[j].start + pieces[j].count) - start) * item <= this.bufferBytes
+      ) {
         end = Math.max(end, pieces[j].start + pieces[j].count);
         j++;
       }

@@ -15,7 +15,9 @@
  * changes.
  */
 import type { Dataset } from '../data/dataset.js';
-import { TransitionSampler, type IndexArray, type SamplerState } from '../data/dataset-sampler.js';
+import { ChunkCache } from '../data/dataset-cache.js';
+import { TransitionSampler, type IndexArray, type SamplerState, type ShuffleMode } from '../data/dataset-sampler.js';
+import { npyItemBytes } from '../data/npy.js';
 import { Rng } from '../data/rng.js';
 import type { LossTerm } from '../graph/autodiff.js';
 import { plan as planGraph, type Plan } from '../graph/plan.js';
@@ -111,6 +113,36 @@ export function isLabelled(i: number, p: number, seed: number): boolean {
   return ((x ^ (x >>> 16)) >>> 0) / 4294967296 < p;
 }
 
+/** Bytes of file a block of the block-shuffled order covers (about; whole transitions). */
+export const BLOCK_BYTES = 1 << 20;
+
+/**
+ * The epoch order for a dataset: 'full' (uniform permutation) when the observations fit in
+ * the shuffle buffer, else 'block' — blocks of ~1 MiB of consecutive transitions pooled
+ * `shuffleBytes / 1 MiB` at a time (dataset-sampler.ts). `mode` forces one.
+ */
+export function chooseShuffle(ds: Pick<Dataset, 'shards' | 'frameSize'>, shuffleBytes: number, mode: 'auto' | 'full' | 'block'): ShuffleMode {
+  const item = npyItemBytes(ds.shards[0].obs.dtype);
+  const total = ds.shards.reduce((a, s) => a + s.obs.shape.reduce((x, y) => x * y, 1) * item, 0);
+  if (mode === 'full' || (mode === 'auto' && total <= shuffleBytes)) return { mode: 'full' };
+  // Consecutive transitions of a sequence advance the file by one frame.
+  const perTransition = ds.frameSize * item;
+  const blockLen = Math.max(1, Math.floor(BLOCK_BYTES / perTransition));
+  const window = Math.max(1, Math.floor(shuffleBytes / (blockLen * perTransition)));
+  return { mode: 'block', blockLen, window };
+}
+
+/**
+ * The chunk cache a block order needs: a pool of `window` blocks touches at most 2·window + 2
+ * chunks (blocks do not align with chunks), each at least one transition long.
+ */
+export function blockCache(ds: Pick<Dataset, 'shards' | 'frameSize'>, m: ShuffleMode): ChunkCache | null {
+  if (m.mode !== 'block') return null;
+  const item = npyItemBytes(ds.shards[0].obs.dtype);
+  const chunk = Math.ceil(Math.max(BLOCK_BYTES, 2 * ds.frameSize * item) / 4) * 4;
+  return new ChunkCache(chunk, 2 * m.window + 2);
+}
+
 export interface OwnSourceOptions {
   batch: number;
   /** Seed of the batch order (and of the labelled subset). */
@@ -119,11 +151,13 @@ export interface OwnSourceOptions {
   supervised: boolean;
   /** Fraction of labelled transitions (sup). */
   labelled: number;
+  /** Epoch order (default full); a block order should come with ds.useCache(blockCache(…)). */
+  shuffle?: ShuffleMode;
 }
 
 /** Seeded batches of the training transitions `train` of `ds`, resumable. */
 export function ownDataSource(ds: Dataset, train: IndexArray, o: OwnSourceOptions): ResumableSource & { sampler: TransitionSampler } {
-  const sampler = new TransitionSampler(train, o.seed);
+  const sampler = new TransitionSampler(train, o.seed, o.shuffle);
   const idx = new Float64Array(o.batch);
   const kind = 'own-data';
   return {

@@ -141,15 +141,20 @@ describe(`lamkit train --data (seed ${seed})`, () => {
     }
   });
 
-  it('--resume continues the same loss sequence as an uninterrupted run', async () => {
-    const full = join(dir, 'resume-full');
-    const part = join(dir, 'resume-part');
-    const common = ['--data', featFile, '--batch', '64', '--backend', 'reference', '--json', '--chunk', '10', '--log-every', '1'];
-    expect(await ownDataTrainCommand([...common, '--steps', '40', '--out', full])).toBe(0);
-    expect(await ownDataTrainCommand([...common, '--steps', '20', '--out', part])).toBe(0);
-    expect(await ownDataTrainCommand(['--resume', part, '--steps', '40', '--json', '--chunk', '10', '--log-every', '1'])).toBe(0);
-    expect(losses(part).map((e) => e.loss)).toEqual(losses(full).map((e) => e.loss));
-    await expect(ownDataTrainCommand(['--resume', part, '--steps', '60', '--batch', '32'])).rejects.toThrow(/--batch/);
+  it('--resume continues the same loss sequence as an uninterrupted run (full and block shuffle)', async () => {
+    for (const shuffle of ['full', 'block']) {
+      const full = join(dir, `resume-full-${shuffle}`);
+      const part = join(dir, `resume-part-${shuffle}`);
+      const common = ['--data', featFile, '--batch', '64', '--backend', 'reference', '--json', '--chunk', '10', '--log-every', '1', '--shuffle', shuffle, '--shuffle-buffer', '0.05'];
+      expect(await ownDataTrainCommand([...common, '--steps', '40', '--out', full])).toBe(0);
+      const start = JSON.parse(logs.filter((x) => x.includes('"kind":"start"')).pop()!) as { shuffle: { mode: string } };
+      expect(start.shuffle.mode).toBe(shuffle);
+      expect(await ownDataTrainCommand([...common, '--steps', '20', '--out', part])).toBe(0);
+      expect(await ownDataTrainCommand(['--resume', part, '--steps', '40', '--json', '--chunk', '10', '--log-every', '1'])).toBe(0);
+      expect(losses(part).map((e) => e.loss)).toEqual(losses(full).map((e) => e.loss));
+    }
+    await expect(ownDataTrainCommand(['--resume', join(dir, 'resume-part-full'), '--steps', '60', '--batch', '32'])).rejects.toThrow(/--batch/);
+    await expect(ownDataTrainCommand(['--resume', join(dir, 'resume-part-full'), '--steps', '60', '--shuffle', 'block'])).rejects.toThrow(/--shuffle/);
   });
 
   it('bad inputs fail naming the flag or file, the value seen and the one expected', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Dataset } from '../../src/data/dataset.js';
+import { ChunkCache } from '../../src/data/dataset-cache.js';
 import { splitTransitions, TransitionSampler } from '../../src/data/dataset-sampler.js';
 import { writeNpy } from '../../src/data/npy.js';
 import { Rng, testSeed } from '../../src/data/rng.js';
@@ -155,6 +156,53 @@ describe(`Dataset (seed ${seed})`, () => {
     expect(() => s3.setState({ ...st, transitions: 3 })).toThrow(/taken on 3 training transitions, this data has 28/);
     small.close();
     big.close();
+  });
+
+  it('block shuffle: each epoch is a permutation whose pools are `window` blocks of consecutive transitions', () => {
+    const train = Uint32Array.from({ length: 100 }, (_, i) => i);
+    const s = new TransitionSampler(train, seed, { mode: 'block', blockLen: 10, window: 3 });
+    const again = new TransitionSampler(train, seed, { mode: 'block', blockLen: 10, window: 3 });
+    for (let epoch = 0; epoch < 2; epoch++) {
+      const e = new Float64Array(100);
+      s.next(e, 100);
+      const e2 = new Float64Array(100);
+      again.next(e2, 100);
+      expect(Array.from(e2)).toEqual(Array.from(e));
+      expect([...e].sort((x, y) => x - y)).toEqual(Array.from(train));
+      // Pools of 30 transitions (the last one 10): each holds exactly three whole blocks, shuffled.
+      const pool = Array.from(e.subarray(0, 30));
+      const blocks = new Set(pool.map((i) => Math.floor(i / 10)));
+      expect(blocks.size).toBe(3);
+      for (const b of blocks) for (let i = b * 10; i < b * 10 + 10; i++) expect(pool).toContain(i);
+      expect(pool).not.toEqual([...pool].sort((x, y) => x - y));
+    }
+    expect(() => new TransitionSampler(train, seed, { mode: 'block', blockLen: 0, window: 3 })).toThrow(/blockLen ≥ 1 and window ≥ 1, got 0, 3/);
+  });
+
+  it('through a chunk cache (any chunk size, capacity 1) batches equal direct reads, and a pool is read once', async () => {
+    const direct = await Dataset.open(file);
+    const cached = await Dataset.open(file);
+    const idx = Array.from({ length: direct.transitions }, (_, i) => (i * 11) % direct.transitions);
+    const read = (ds: Dataset) => {
+      const oT = new Float32Array(idx.length * D);
+      const oT1 = new Float32Array(idx.length * D);
+      ds.readBatch(idx, idx.length, oT, oT1);
+      return [Array.from(oT), Array.from(oT1)];
+    };
+    const want = read(direct);
+    for (const chunk of [4, 20, 64, 1 << 12]) {
+      const cache = new ChunkCache(chunk, 1);
+      cached.useCache(cache);
+      expect(read(cached)).toEqual(want);
+    }
+    // A cache as large as the data reads each chunk once, however often it is drawn from.
+    const big = new ChunkCache(64, 1000);
+    cached.useCache(big);
+    read(cached);
+    read(cached);
+    expect(big.misses).toBe(Math.ceil((N * T * D * 4) / 64));
+    direct.close();
+    cached.close();
   });
 
   it('the held-out split partitions the transitions, by sequence when N ≥ 4, else by last steps', () => {
