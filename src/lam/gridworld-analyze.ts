@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gridworld, type GridworldConfig } from '../data/gridworld.js';
+import { CHECKPOINT_FILE, loadCheckpoint } from './checkpoint.js';
 import { ConvLamModel } from './conv-lam.js';
 import { probeConvLam, type ConvProbeResult } from './conv-probes.js';
 import type { ConvSpec } from './presets.js';
@@ -17,8 +18,9 @@ interface RunJson {
   spec: ConvSpec;
   objective: string;
   bottleneck: { kind: 'continuous' } | { kind: 'vq'; codes: number };
-  codebook: number[] | null;
-  params: { name: string; shape: number[]; offset: number }[];
+  /** Runs written before checkpoints (params.bin + this index, codebook inline). */
+  codebook?: number[] | null;
+  params?: { name: string; shape: number[]; offset: number }[];
   final?: unknown;
   msPerStep?: number;
 }
@@ -40,10 +42,28 @@ export async function loadGridworldRun(dir: string, opts: { backend?: string } =
   if (!existsSync(f)) throw new RangeError(`--run: no run.json in '${dir}' (expected a directory written by \`lamkit train --data gridworld\`)`);
   const run = JSON.parse(readFileSync(f, 'utf8')) as RunJson;
   if (run.kind !== 'gridworld') throw new RangeError(`--run: '${dir}' is a '${run.kind}' run, expected a gridworld run`);
-  if (!run.spec || run.spec.ch === undefined || !Array.isArray(run.params))
-    throw new RangeError(`--run: ${f} has no conv spec {c,h,w,ch,k} or parameter index (written by an older lamkit? retrain it)`);
+  if (!run.spec || !Array.isArray(run.spec.ch)) throw new RangeError(`--run: ${f} has no conv spec {c,h,w,ch,k} (written by an older lamkit? retrain it)`);
+  let params: Record<string, Float32Array>;
+  let codebook: Float32Array | null = null;
+  if (existsSync(join(dir, CHECKPOINT_FILE))) {
+    const ck = loadCheckpoint(dir);
+    params = ck.params;
+    codebook = ck.state['vq.codebook'] ?? null;
+  } else {
+    ({ params, codebook } = readPackedRun(dir, run));
+  }
+  if (run.bottleneck.kind === 'vq') {
+    if (!codebook) throw new RangeError(`--run: '${dir}' has a VQ bottleneck but no codebook (state 'vq.codebook')`);
+    if (codebook.length !== run.bottleneck.codes * run.spec.k) throw new RangeError(`--run: the codebook of '${dir}' has ${codebook.length} values, expected ${run.bottleneck.codes}·${run.spec.k}`);
+  } else codebook = null;
+  const model = await ConvLamModel.load(run.spec, params, codebook, { backend: opts.backend });
+  return { model, world: new Gridworld(run.world, 1), run };
+}
+
+/** params.bin + the run.json index (runs saved before checkpoint.safetensors). */
+function readPackedRun(dir: string, run: RunJson): { params: Record<string, Float32Array>; codebook: Float32Array | null } {
   const binPath = join(dir, 'params.bin');
-  if (!existsSync(binPath)) throw new RangeError(`--run: no params.bin in '${dir}'`);
+  if (!existsSync(binPath) || !Array.isArray(run.params)) throw new RangeError(`--run: '${dir}' has neither ${CHECKPOINT_FILE} nor params.bin with a parameter index`);
   const bin = readFileSync(binPath);
   const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
   const params: Record<string, Float32Array> = {};
@@ -52,14 +72,7 @@ export async function loadGridworldRun(dir: string, opts: { backend?: string } =
     if (p.offset + n > all.length) throw new RangeError(`--run: parameter ${p.name} [${p.shape}] at offset ${p.offset} does not fit ${binPath} (${all.length} floats)`);
     params[p.name] = all.slice(p.offset, p.offset + n);
   }
-  let codebook: Float32Array | null = null;
-  if (run.bottleneck.kind === 'vq') {
-    if (!run.codebook) throw new RangeError(`--run: '${dir}' has a VQ bottleneck but no codebook in run.json`);
-    if (run.codebook.length !== run.bottleneck.codes * run.spec.k) throw new RangeError(`--run: codebook in ${f} has ${run.codebook.length} values, expected ${run.bottleneck.codes}·${run.spec.k}`);
-    codebook = Float32Array.from(run.codebook);
-  }
-  const model = await ConvLamModel.load(run.spec, params, codebook, { backend: opts.backend });
-  return { model, world: new Gridworld(run.world, 1), run };
+  return { params, codebook: run.codebook ? Float32Array.from(run.codebook) : null };
 }
 
 /** Probes a saved run; the result is what `lamkit analyze --run DIR --json` prints. */

@@ -4,15 +4,19 @@
  * `gridworldTrainCommand(argv)` when the data is the gridworld). Writes a run directory that
  * `lamkit analyze --run DIR` reads back through `analyzeGridworldRun` (gridworld-analyze.ts):
  *
- *   DIR/run.json      options, world config, timings, final losses, codebook usage
- *   DIR/log.jsonl     one line per log point (loss parts, usage, perplexity, embedding variance)
- *   DIR/params.bin    float32 parameters (preset names), concatenated in the order of run.json `params`
+ *   DIR/checkpoint.safetensors  parameters (preset names, plus heads), the VQ codebook as state
+ *                               'vq.codebook', config {kind: 'gridworld', preset, options, world,
+ *                               spec, objective, bottleneck} (src/lam/checkpoint.ts)
+ *   DIR/run.json      summary: the same config, timings, final losses, codebook usage, backend
+ *   DIR/log.jsonl     one line per log point (loss parts, usage, perplexity, z / embedding variance)
+ * `lamkit export --run DIR` reads the checkpoint (src/onnx/run-dir.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFlags, numberFlag, UsageError } from '../cli/usage.js';
 import type { GridworldConfig } from '../data/gridworld.js';
 import { resolveGridworldConfig } from '../data/gridworld-config.js';
+import { saveCheckpoint } from './checkpoint.js';
 import { convObjectiveLabel, parseConvObjective } from './conv-objectives.js';
 import { describeRun, trainConvLam, type Bottleneck, type ConvTrainResult } from './conv-trainer.js';
 import { parseBottleneck } from './vq.js';
@@ -143,41 +147,27 @@ export function trainGridworld(o: GridworldRunOptions, onLog?: Parameters<typeof
 /** Writes run.json, log.jsonl and params.bin into `dir`. */
 export function saveGridworldRun(dir: string, o: GridworldRunOptions, r: ConvTrainResult): void {
   mkdirSync(dir, { recursive: true });
-  const params: { name: string; shape: number[]; offset: number }[] = [];
-  let off = 0;
-  for (const [name, p] of Object.entries(r.params)) {
-    params.push({ name, shape: [...r.paramShapes[name]], offset: off });
-    off += p.length;
+  const config = {
+    kind: 'gridworld',
+    preset: r.preset,
+    options: o,
+    world: r.world.cfg,
+    spec: r.spec,
+    batch: r.batch,
+    lr: r.lr,
+    objective: convObjectiveLabel(r.objective),
+    bottleneck: r.bottleneck,
+  };
+  const shapes: Record<string, readonly number[]> = { ...r.paramShapes };
+  const state: Record<string, Float32Array> = {};
+  if (r.codebook) {
+    state['vq.codebook'] = r.codebook;
+    shapes['vq.codebook'] = [r.codebook.length / r.spec.k, r.spec.k];
   }
-  const buf = new Float32Array(off);
-  for (const [i, p] of Object.values(r.params).entries()) buf.set(p, params[i].offset);
-  writeFileSync(join(dir, 'params.bin'), Buffer.from(buf.buffer));
+  saveCheckpoint(dir, { params: r.params, state, step: r.steps, shapes, config, preset: r.preset });
   writeFileSync(join(dir, 'log.jsonl'), r.log.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  const last = r.log[r.log.length - 1];
-  writeFileSync(
-    join(dir, 'run.json'),
-    JSON.stringify(
-      {
-        kind: 'gridworld',
-        options: o,
-        world: r.world.cfg,
-        spec: r.spec,
-        preset: r.preset,
-        batch: r.batch,
-        lr: r.lr,
-        objective: convObjectiveLabel(r.objective),
-        bottleneck: r.bottleneck,
-        codebook: r.codebook ? Array.from(r.codebook) : null,
-        final: last,
-        msPerStep: r.msPerStep,
-        renderMsPerStep: r.renderMsPerStep,
-        params,
-        backend: r.backend,
-      },
-      null,
-      1,
-    ),
-  );
+  const summary = { ...config, final: r.log[r.log.length - 1], msPerStep: r.msPerStep, renderMsPerStep: r.renderMsPerStep, steps: r.steps, backend: r.backend };
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(summary, null, 1));
 }
 
 /** Default run directory name. */

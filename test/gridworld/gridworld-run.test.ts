@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gridworldTrainCommand, gridworldRunOptions } from '../../src/lam/gridworld-run.js';
 import { analyzeGridworldRun, isGridworldRun } from '../../src/lam/gridworld-analyze.js';
 import { testSeed } from '../../src/data/rng.js';
+import { loadCheckpoint } from '../../src/lam/checkpoint.js';
 
 const seed = testSeed();
 
@@ -16,10 +17,13 @@ describe(`lamkit train --data gridworld / analyze --run (seed ${seed})`, () => {
     expect(isGridworldRun(dir)).toBe(true);
     const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
     expect(run.backend).toMatch(/^(native-cpu|reference|wasm|gpujs|cuda)/);
-    expect(run.params.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['idm.conv1.weight', 'fdm.dec4.bias', 'head.action.weight']));
     expect(run.world.strength).toBe(0.7);
-    expect(run.codebook).toHaveLength(8 * 8);
-    expect(existsSync(join(dir, 'params.bin'))).toBe(true);
+    const ck = loadCheckpoint(dir);
+    expect(ck.preset).toBe('grid32');
+    expect(Object.keys(ck.params)).toEqual(expect.arrayContaining(['idm.conv1.weight', 'fdm.dec4.bias', 'head.action.weight']));
+    expect(ck.shapes['idm.conv1.weight']).toEqual([8, 2, 4, 4]);
+    expect(ck.state['vq.codebook']).toHaveLength(8 * 8);
+    expect(existsSync(join(dir, 'log.jsonl'))).toBe(true);
     const a = await analyzeGridworldRun(dir, { n: 200, pairs: 100 });
     expect(a.bottleneck).toBe('vq:8');
     for (const v of [a.probes.r2Xi, a.probes.sExo, a.probes.condAccAction]) expect(Number.isFinite(v)).toBe(true);
