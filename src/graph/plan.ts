@@ -90,6 +90,25 @@ export interface PlanOptions {
   checkFinite?: boolean;
 }
 
+/** Largest offset or size a tape word (int32) can hold. */
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * The tape stores arena offsets and sizes as int32 words: a tensor ending past 2^31 − 1 floats
+ * (or a step's feed block that large) would wrap to a negative word, so refuse the plan here,
+ * naming the biggest offender.
+ */
+function checkInt32Layout(roots: Map<Buffer, number>, arenaFloats: number, feedFloats: number): void {
+  if (arenaFloats <= INT32_MAX && feedFloats <= INT32_MAX) return;
+  let worst: { b: Buffer; base: number } | null = null;
+  for (const [b, base] of roots) if (base + b.floats > INT32_MAX && (!worst || b.floats > worst.b.floats)) worst = { b, base };
+  const gib = (floats: number): string => `${((4 * floats) / 2 ** 30).toFixed(1)} GiB`;
+  if (feedFloats > INT32_MAX)
+    throw new RangeError(`plan: one step's feeds need ${feedFloats} floats (${gib(feedFloats)}), more than the tape's int32 limit of ${INT32_MAX} floats; lower the batch size`);
+  const what = worst ? `tensor '${worst.b.name}' (${worst.b.floats} floats at arena offset ${worst.base})` : 'the arena';
+  throw new RangeError(`plan: ${what} ends past the tape's int32 limit of ${INT32_MAX} floats (arena ${arenaFloats} floats, ${gib(arenaFloats)}); lower the batch size`);
+}
+
 /**
  * Lays out `graph` and emits its tape. Throws when a node reads a value nothing wrote, a value
  * is read before it is written, or an op's contract rejects the shapes (naming the node).
@@ -177,6 +196,7 @@ export function plan(graph: Graph, opts: PlanOptions = {}): Plan {
     liveMax = Math.max(liveMax, sum);
   }
   const arenaFloats = Math.max(1, tempStart + tempTop);
+  checkInt32Layout(roots, arenaFloats, feedFloats);
   const off = (v: Value): number => {
     const r = v.buf.root();
     const base = roots.get(r.buf);
@@ -222,6 +242,9 @@ export function plan(graph: Graph, opts: PlanOptions = {}): Plan {
       } catch (e) {
         throw new RangeError(`plan: node '${n.name}' (op ${n.op}, inputs ${ins.map(String).join(', ')}): ${(e as Error).message}`);
       }
+      for (const o of operands)
+        if (o.kind === 'int' && !(o.value >= -INT32_MAX - 1 && o.value <= INT32_MAX))
+          throw new RangeError(`plan: node '${n.name}' (op ${n.op}, inputs ${ins.map(String).join(', ')}): operand ${o.value} does not fit the tape's int32 words (limit ${INT32_MAX}); lower the batch size`);
       if (n.acc && c.mode !== 'either' && c.mode !== 'accumulate')
         throw new RangeError(`plan: node '${n.name}' asks for += but op ${n.op} cannot accumulate`);
       const w = encodeInstruction(c.opcode, operands, ins.map(off), n.outputs.map(off));
@@ -236,6 +259,7 @@ export function plan(graph: Graph, opts: PlanOptions = {}): Plan {
     emit(outputInstr(off(v), outFloats, v.size), 'OUTPUT', `out_${name}`, 'io', 0, 8 * v.size);
     outFloats += v.size;
   }
+  if (outFloats > INT32_MAX) throw new RangeError(`plan: one step's outputs need ${outFloats} floats, more than the tape's int32 limit of ${INT32_MAX}; lower the batch size`);
 
   const slotOf = (name: string, v: Value): Slot => ({ name, shape: v.shape, offset: off(v), size: v.size, dtype: v.dtype });
   const inits: { offset: number; data: Float32Array }[] = [];
