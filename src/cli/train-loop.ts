@@ -9,13 +9,14 @@
  * random state are restored, chunks end on checkpoint boundaries, so the losses after resume
  * equal the uninterrupted run's bit for bit on the same backend and thread count.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { CompiledModel } from '../graph/compiled.js';
 import type { ResumableSource, SourceState } from '../lam/batches.js';
 import { CHECKPOINT_FILE, type Checkpoint, checkpointOf, loadCheckpoint, restoreCheckpoint, saveCheckpoint, writeFileAtomic } from '../lam/checkpoint.js';
 import { Trainer, type TrainResult } from '../lam/trainer.js';
+import { makeDir } from '../util/make-dir.js';
 import { UsageError } from './usage.js';
 
 export interface TrainLoopOptions {
@@ -138,7 +139,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const metrics = out ? join(out, 'metrics.jsonl') : null;
   if (out) {
     try {
-      mkdirSync(out, { recursive: true });
+      makeDir(out); // not mkdirSync({recursive}): it spins forever under /proc
       if (o.resume) trimMetrics(metrics!, first);
       else writeFileSync(metrics!, '');
     } catch (e) {

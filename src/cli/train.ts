@@ -117,7 +117,15 @@ export async function run(argv: string[]): Promise<number> {
   const checkFinite = !values['no-check-finite'];
   const json = values.json === true;
 
-  const { lam, plan } = planPreset(preset, { batch, lr, seed, optimizer, checkFinite });
+  let planned;
+  try {
+    planned = planPreset(preset, { batch, lr, seed, optimizer, checkFinite });
+  } catch (e) {
+    // Size limits (int32 dims, tape offsets) hit at a user-chosen batch are a flag mistake, not a bug.
+    if (e instanceof RangeError && batch !== preset.batch) throw new UsageError(`train: --batch ${batch}: ${e.message}`);
+    throw e;
+  }
+  const { lam, plan } = planned;
   const model = await compile(plan, { backend: values.backend });
   const be = (await (await import('../backends/registry.js')).resolveBackend({ name: model.backend })).backend as {
     setThreads?: (n: number) => void;

@@ -14,9 +14,10 @@
  * directory, so a crash or Ctrl-C leaves either the old checkpoint or the new one.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CompiledModel, type ModelState } from '../graph/compiled.js';
+import { makeDir } from '../util/make-dir.js';
 import { LAMKIT_VERSION } from '../version.js';
 import { encodeSafetensors, readSafetensors, SafetensorsError, type SafetensorsTensor } from './safetensors.js';
 
@@ -171,7 +172,7 @@ export function saveCheckpoint(dir: string, data: CheckpointInput | CompiledMode
   const input = data instanceof CompiledModel ? checkpointOf(data, config ?? {}, rng) : data;
   const bytes = encodeCheckpoint(input);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
   } catch (e) {
     throw new Error(`cannot create checkpoint directory ${dir}: ${(e as Error).message}`);
   }
