@@ -7,14 +7,14 @@
  * after the header), so a chunk is the same bytes whatever was read before: the cache changes
  * how often the disk is read, never what a batch holds.
  */
-import { decodeAsFloat32, type StoredArray } from './dataset-io.js';
+import { decodeAsFloat32, viewedBytes, type StoredArray, type ViewedBytes } from './dataset-io.js';
 import { npyItemBytes } from './npy.js';
 
 export class ChunkCache {
-  private readonly chunks = new Map<string, Uint8Array>();
+  private readonly chunks = new Map<number, ViewedBytes>();
   private readonly ids = new WeakMap<StoredArray, number>();
   private nextId = 0;
-  private scratch: Uint8Array;
+  private scratch: ViewedBytes;
   /** Chunk reads from disk so far (for tests and the run summary). */
   misses = 0;
   hits = 0;
@@ -25,7 +25,7 @@ export class ChunkCache {
   ) {
     if (!Number.isInteger(chunkBytes) || chunkBytes < 4 || chunkBytes % 4 !== 0) throw new RangeError(`ChunkCache: chunkBytes must be a positive multiple of 4, got ${chunkBytes}`);
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`ChunkCache: capacity must be an integer ≥ 1, got ${capacity}`);
-    this.scratch = new Uint8Array(chunkBytes);
+    this.scratch = viewedBytes(chunkBytes);
   }
 
   private id(arr: StoredArray): number {
@@ -38,8 +38,9 @@ export class ChunkCache {
   }
 
   /** Chunk c of arr (read from disk on a miss; the least recently used chunk is dropped). */
-  private chunk(arr: StoredArray, c: number, totalBytes: number): Uint8Array {
-    const key = `${this.id(arr)}:${c}`;
+  private chunk(arr: StoredArray, c: number, totalBytes: number): ViewedBytes {
+    // One number per (array, chunk): 2³⁰ chunks per array is far beyond any file.
+    const key = this.id(arr) * 1073741824 + c;
     const hit = this.chunks.get(key);
     if (hit) {
       this.hits++;
@@ -50,35 +51,35 @@ export class ChunkCache {
     }
     this.misses++;
     const len = Math.min(this.chunkBytes, totalBytes - c * this.chunkBytes);
-    const buf = new Uint8Array(len);
-    arr.reader.read(arr.offset + c * this.chunkBytes, buf);
+    const buf = viewedBytes(len);
+    arr.reader.read(arr.offset + c * this.chunkBytes, buf.u8);
     this.chunks.set(key, buf);
     if (this.chunks.size > this.capacity) this.chunks.delete(this.chunks.keys().next().value!);
     return buf;
   }
 
-  /** Reads elements [start, start + count) of arr as float32 into dst (see decodeAsFloat32). */
-  read(arr: StoredArray, start: number, count: number, dst: Float32Array, dstOffset: number, rawU8: boolean): void {
+  /**
+   * Reads elements [start, start + count) of arr as float32 into dst (see decodeAsFloat32);
+   * returns the index of the first non-finite value, or −1.
+   */
+  read(arr: StoredArray, start: number, count: number, dst: Float32Array, dstOffset: number, rawU8: boolean): number {
     const item = npyItemBytes(arr.dtype);
     const total = arr.shape.reduce((a, b) => a * b, 1) * item;
     const b0 = start * item;
     const b1 = b0 + count * item;
     const c0 = Math.floor(b0 / this.chunkBytes);
     const c1 = Math.floor((b1 - 1) / this.chunkBytes);
-    if (c0 === c1) {
-      decodeAsFloat32(this.chunk(arr, c0, total), arr.dtype, (b0 - c0 * this.chunkBytes) / item, count, dst, dstOffset, rawU8);
-      return;
-    }
+    if (c0 === c1) return decodeAsFloat32(this.chunk(arr, c0, total), arr.dtype, (b0 - c0 * this.chunkBytes) / item, count, dst, dstOffset, rawU8);
     // Spans chunks: gather the bytes, then decode once.
-    if (this.scratch.length < b1 - b0) this.scratch = new Uint8Array(b1 - b0);
+    if (this.scratch.u8.length < b1 - b0) this.scratch = viewedBytes(b1 - b0);
     let at = 0;
     for (let c = c0; c <= c1; c++) {
       const buf = this.chunk(arr, c, total);
       const from = c === c0 ? b0 - c * this.chunkBytes : 0;
-      const to = c === c1 ? b1 - c * this.chunkBytes : buf.length;
-      this.scratch.set(buf.subarray(from, to), at);
+      const to = c === c1 ? b1 - c * this.chunkBytes : buf.u8.length;
+      this.scratch.u8.set(buf.u8.subarray(from, to), at);
       at += to - from;
     }
-    decodeAsFloat32(this.scratch, arr.dtype, 0, count, dst, dstOffset, rawU8);
+    return decodeAsFloat32(this.scratch, arr.dtype, 0, count, dst, dstOffset, rawU8);
   }
 }

@@ -118,32 +118,59 @@ export function openNpyFile(path: string): StoredArray {
 }
 
 /**
- * Converts `count` elements of `dtype` found at element `at` of the byte buffer `bytes` to
- * float32 in `out` at `outOffset`: uint8 is scaled by 1/255 (pixels; `rawU8` keeps the integer,
- * for labels), int32 converted. `bytes` must be 4-byte aligned (a buffer of its own, or a
- * subarray at a multiple of 4).
+ * A byte buffer with its float32 and int32 views made once (views cost an allocation each;
+ * a batch decodes hundreds of pieces from the same buffer). Starts at byte 0 of its own
+ * ArrayBuffer, so the views are aligned.
  */
-export function decodeAsFloat32(bytes: Uint8Array, dtype: NpyDtype, at: number, count: number, out: Float32Array, outOffset: number, rawU8 = false): void {
+export interface ViewedBytes {
+  u8: Uint8Array;
+  f32: Float32Array;
+  i32: Int32Array;
+}
+
+/** A fresh ViewedBytes of `n` bytes. */
+export function viewedBytes(n: number): ViewedBytes {
+  const buf = new ArrayBuffer(n);
+  return { u8: new Uint8Array(buf), f32: new Float32Array(buf, 0, n >> 2), i32: new Int32Array(buf, 0, n >> 2) };
+}
+
+/**
+ * Converts `count` elements of `dtype` at element `at` of `src` to float32 in `out` at
+ * `outOffset`: uint8 is scaled by 1/255 (pixels; `rawU8` keeps the integer, for labels), int32
+ * converted. Returns the index (from `at`) of the first non-finite float32 value, or −1: the
+ * check rides on the copy instead of a second pass.
+ */
+export function decodeAsFloat32(src: ViewedBytes, dtype: NpyDtype, at: number, count: number, out: Float32Array, outOffset: number, rawU8 = false): number {
   if (dtype === 'uint8') {
-    for (let i = 0; i < count; i++) out[outOffset + i] = rawU8 ? bytes[at + i] : bytes[at + i] / 255;
-    return;
+    const u8 = src.u8;
+    if (rawU8) for (let i = 0; i < count; i++) out[outOffset + i] = u8[at + i];
+    else for (let i = 0; i < count; i++) out[outOffset + i] = u8[at + i] / 255;
+    return -1;
   }
-  const byteAt = bytes.byteOffset + at * 4;
-  if (byteAt % 4 !== 0) throw new RangeError('decodeAsFloat32: the byte buffer is not 4-byte aligned');
-  const src = dtype === 'float32' ? new Float32Array(bytes.buffer, byteAt, count) : new Int32Array(bytes.buffer, byteAt, count);
-  out.set(src, outOffset);
+  if (dtype === 'int32') {
+    const i32 = src.i32;
+    for (let i = 0; i < count; i++) out[outOffset + i] = i32[at + i];
+    return -1;
+  }
+  const f32 = src.f32;
+  let bad = -1;
+  for (let i = 0; i < count; i++) {
+    const v = f32[at + i];
+    out[outOffset + i] = v;
+    // v − v is 0 for finite v, NaN for ±Inf and NaN.
+    if (v - v !== 0 && bad < 0) bad = i;
+  }
+  return bad;
 }
 
 /**
  * Reads elements [start, start + count) of `arr` into `out` at `outOffset` as float32 (see
- * {@link decodeAsFloat32}). `scratch` is a byte buffer of at least count × itemsize, passed in
- * so a hot loop allocates nothing.
+ * {@link decodeAsFloat32}); one buffer per call, for one-off reads (the Dataset keeps its own).
+ * Returns the index of the first non-finite value read, or −1.
  */
-export function readAsFloat32(arr: StoredArray, start: number, count: number, out: Float32Array, outOffset: number, scratch: Uint8Array): void {
+export function readAsFloat32(arr: StoredArray, start: number, count: number, out: Float32Array, outOffset: number): number {
   const item = npyItemBytes(arr.dtype);
-  const nbytes = count * item;
-  if (scratch.length < nbytes) throw new RangeError(`readAsFloat32: scratch buffer of ${scratch.length} bytes is smaller than the ${nbytes} bytes asked`);
-  const bytes = scratch.subarray(0, nbytes);
-  arr.reader.read(arr.offset + start * item, bytes);
-  decodeAsFloat32(bytes, arr.dtype, 0, count, out, outOffset);
+  const v = viewedBytes(count * item);
+  arr.reader.read(arr.offset + start * item, v.u8);
+  return decodeAsFloat32(v, arr.dtype, 0, count, out, outOffset);
 }

@@ -21,7 +21,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ChunkCache } from './dataset-cache.js';
-import { decodeAsFloat32, openNpyFile, type StoredArray } from './dataset-io.js';
+import { decodeAsFloat32, openNpyFile, viewedBytes, type StoredArray, type ViewedBytes } from './dataset-io.js';
 import { npyItemBytes } from './npy.js';
 import { openNpz, type NpzArchive } from './npz.js';
 
@@ -48,8 +48,8 @@ export interface DatasetOpenOptions {
 const OBS_NAMES = ['obs', 'observations', 'frames', 'features'];
 /** Default read span: 16 MiB. */
 export const DEFAULT_BUFFER_BYTES = 16 << 20;
-/** Largest gap between two pieces read as one span. */
-const MERGE_GAP_BYTES = 64 << 10;
+/** Largest gap read through to join two pieces: about the bytes one more readSync costs to copy. */
+const MERGE_GAP_BYTES = 8 << 10;
 
 function fmt(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
@@ -68,6 +68,9 @@ interface Piece {
   dstOffset: number;
   /** uint8 as integers (labels), not pixels. */
   raw: boolean;
+  /** Batch row, and the sequence step this piece holds (for error messages). */
+  j: number;
+  step: number;
 }
 
 export class Dataset {
@@ -86,7 +89,7 @@ export class Dataset {
   readonly actionDim: number;
   /** Max bytes of one read. */
   readonly bufferBytes: number;
-  private scratch: Uint8Array;
+  private scratch: ViewedBytes;
   private cache: ChunkCache | null = null;
   private labelTmp = new Float32Array(0);
 
@@ -108,8 +111,9 @@ export class Dataset {
     this.actionDim = action === null ? 0 : action.kind === 'continuous' ? action.dim : action.classes;
     // A span must hold at least one transition's two frames (and one action row).
     const minBytes = Math.max(2 * this.frameSize * npyItemBytes(first.dtype), action ? this.actionDim * 4 : 0, 64);
-    this.bufferBytes = Math.max(minBytes, Math.floor(bufferBytes));
-    this.scratch = new Uint8Array(this.bufferBytes);
+    // A multiple of 4 so the float32 view covers the whole buffer.
+    this.bufferBytes = Math.ceil(Math.max(minBytes, Math.floor(bufferBytes)) / 4) * 4;
+    this.scratch = viewedBytes(this.bufferBytes);
   }
 
   /** Opens a .npy, a .npz or a directory of shards; checks every header and the actions. */
@@ -224,22 +228,24 @@ export class Dataset {
       const sh = this.shards[w.shard];
       const row = w.local * this.t + w.t;
       // o_t and o_{t+1} are adjacent in C order: read them as one piece, split below.
-      obs.push({ arr: sh.obs, start: row * F, count: F, dst: oT, dstOffset: j * F, raw: false });
-      obs.push({ arr: sh.obs, start: (row + 1) * F, count: F, dst: oT1, dstOffset: j * F, raw: false });
-      if (a) act.push({ arr: sh.actions!, start: (w.local * (this.t - 1) + w.t) * aw, count: aw, dst: labels ? this.labelTmp : a, dstOffset: labels ? j : j * aw, raw: labels });
+      obs.push({ arr: sh.obs, start: row * F, count: F, dst: oT, dstOffset: j * F, raw: false, j, step: w.t });
+      obs.push({ arr: sh.obs, start: (row + 1) * F, count: F, dst: oT1, dstOffset: j * F, raw: false, j, step: w.t + 1 });
+      if (a) act.push({ arr: sh.actions!, start: (w.local * (this.t - 1) + w.t) * aw, count: aw, dst: labels ? this.labelTmp : a, dstOffset: labels ? j : j * aw, raw: labels, j, step: w.t });
     }
-    this.readPieces(obs);
-    for (let j = 0; j < count; j++) {
-      const bad = firstNonFinite(oT, j * F, F) ?? firstNonFinite(oT1, j * F, F);
-      if (bad !== null) {
-        const w = where[j];
-        const sh = this.shards[w.shard];
-        const which = firstNonFinite(oT, j * F, F) !== null ? w.t : w.t + 1;
-        throw new RangeError(`${sh.obs.source}: non-finite value ${bad} in sequence ${w.local} (of the file; ${w.local + sh.firstSeq} overall), step ${which}; clean the data (np.nan_to_num) or drop that sequence`);
-      }
+    const badObs = this.readPieces(obs);
+    if (badObs) {
+      const w = where[badObs.j];
+      const sh = this.shards[w.shard];
+      const v = badObs.dst[badObs.dstOffset + firstNonFinite(badObs.dst, badObs.dstOffset, badObs.count)];
+      throw new RangeError(`${sh.obs.source}: non-finite value ${v} in sequence ${w.local} (of the file; ${w.local + sh.firstSeq} overall), step ${badObs.step}; clean the data (np.nan_to_num) or drop that sequence`);
     }
     if (!a) return;
-    this.readPieces(act);
+    const badAct = this.readPieces(act);
+    if (badAct) {
+      const w = where[badAct.j];
+      const v = badAct.dst[badAct.dstOffset + firstNonFinite(badAct.dst, badAct.dstOffset, badAct.count)];
+      throw new RangeError(`${this.shards[w.shard].actions!.source}: non-finite action ${v} at sequence ${w.local}, step ${w.t}`);
+    }
     if (labels) {
       const K = this.actionDim;
       a.fill(0, 0, count * K);
@@ -247,11 +253,6 @@ export class Dataset {
         const v = this.labelTmp[j];
         if (!Number.isInteger(v) || v < 0 || v >= K) throw new RangeError(`${this.shards[where[j].shard].actions!.source}: label ${v} at sequence ${where[j].local}, step ${where[j].t} is outside [0, ${K})`);
         a[j * K + v] = 1;
-      }
-    } else {
-      for (let j = 0; j < count; j++) {
-        const bad = firstNonFinite(a, j * aw, aw);
-        if (bad !== null) throw new RangeError(`${this.shards[where[j].shard].actions!.source}: non-finite action ${bad} at sequence ${where[j].local}, step ${where[j].t}`);
       }
     }
   }
@@ -269,10 +270,12 @@ export class Dataset {
    * span stays ≤ bufferBytes and the gap between them ≤ MERGE_GAP_BYTES (reading a small gap
    * is cheaper than another system call; a large one is not).
    */
-  private readPieces(pieces: Piece[]): void {
+  private readPieces(pieces: Piece[]): Piece | null {
+    // The first piece (in read order) holding a non-finite value, reported by the caller.
+    let bad: Piece | null = null;
     if (this.cache) {
-      for (const p of pieces) this.cache.read(p.arr, p.start, p.count, p.dst, p.dstOffset, p.raw);
-      return;
+      for (const p of pieces) if (this.cache.read(p.arr, p.start, p.count, p.dst, p.dstOffset, p.raw) >= 0 && !bad) bad = p;
+      return bad;
     }
     pieces.sort((x, y) => (x.arr === y.arr ? x.start - y.start : x.arr.offset - y.arr.offset || (x.arr.source < y.arr.source ? -1 : 1)));
     let i = 0;
@@ -291,11 +294,14 @@ export class Dataset {
         end = Math.max(end, pieces[j].start + pieces[j].count);
         j++;
       }
-      const bytes = this.scratch.subarray(0, (end - start) * item);
-      arr.reader.read(arr.offset + start * item, bytes);
-      for (let p = i; p < j; p++) decodeAsFloat32(bytes, arr.dtype, pieces[p].start - start, pieces[p].count, pieces[p].dst, pieces[p].dstOffset, pieces[p].raw);
+      arr.reader.read(arr.offset + start * item, this.scratch.u8.subarray(0, (end - start) * item));
+      for (let p = i; p < j; p++) {
+        const q = pieces[p];
+        if (decodeAsFloat32(this.scratch, arr.dtype, q.start - start, q.count, q.dst, q.dstOffset, q.raw) >= 0 && !bad) bad = q;
+      }
       i = j;
     }
+    return bad;
   }
 
   /** A one-line description: "4 × 16 × [64] features (float32) in data.npy, 60 transitions". */
@@ -312,9 +318,10 @@ export class Dataset {
   }
 }
 
-function firstNonFinite(a: Float32Array, off: number, n: number): number | null {
-  for (let i = off; i < off + n; i++) if (!Number.isFinite(a[i])) return a[i];
-  return null;
+/** Offset (from `off`) of the first non-finite value of a[off, off + n), or −1. */
+function firstNonFinite(a: Float32Array, off: number, n: number): number {
+  for (let i = 0; i < n; i++) if (!Number.isFinite(a[off + i])) return i;
+  return -1;
 }
 
 /** Opens one .npy or .npz shard (the observation array and its in-archive actions). */
@@ -373,12 +380,12 @@ function checkActions(a: StoredArray, n: number, T: number, name: string, agains
   const total = rows * width;
   const chunk = 1 << 18;
   const item = npyItemBytes(a.dtype);
-  const bytes = new Uint8Array(chunk * item);
+  const bytes = viewedBytes(chunk * item);
   const vals = new Float32Array(chunk);
   let max = -Infinity;
   for (let s = 0; s < total; s += chunk) {
     const c = Math.min(chunk, total - s);
-    a.reader.read(a.offset + s * item, bytes.subarray(0, c * item));
+    a.reader.read(a.offset + s * item, bytes.u8.subarray(0, c * item));
     decodeAsFloat32(bytes, a.dtype, 0, c, vals, 0, true);
     for (let i = 0; i < c; i++) {
       const v = vals[i];

@@ -37,7 +37,7 @@ describe(`npy by offset (seed ${seed})`, () => {
     expect(a.dtype).toBe('float32');
     expect(a.shape).toEqual([3, 4, 5]);
     const out = new Float32Array(7);
-    readAsFloat32(a, 13, 7, out, 0, new Uint8Array(64));
+    readAsFloat32(a, 13, 7, out, 0);
     expect(Array.from(out)).toEqual(Array.from(f.subarray(13, 20)));
     a.reader.close();
 
@@ -46,7 +46,7 @@ describe(`npy by offset (seed ${seed})`, () => {
     writeNpy(q, { data: u, shape: [2, 3, 4] });
     const b = openNpyFile(q);
     const outU = new Float32Array(u.length);
-    readAsFloat32(b, 0, u.length, outU, 0, new Uint8Array(64));
+    readAsFloat32(b, 0, u.length, outU, 0);
     for (let i = 0; i < u.length; i++) expect(outU[i]).toBeCloseTo(u[i] / 255, 7);
     b.reader.close();
   });
@@ -61,8 +61,8 @@ describe(`npy by offset (seed ${seed})`, () => {
     expect(fromMem.offset).toBe(fromFile.offset);
     const x = new Float32Array(24);
     const y = new Float32Array(24);
-    readAsFloat32(fromFile, 0, 24, x, 0, new Uint8Array(96));
-    readAsFloat32(fromMem, 0, 24, y, 0, new Uint8Array(96));
+    readAsFloat32(fromFile, 0, 24, x, 0);
+    readAsFloat32(fromMem, 0, 24, y, 0);
     expect(Array.from(x)).toEqual(Array.from(y));
     fromFile.reader.close();
   });
@@ -122,7 +122,7 @@ describe('npz', () => {
       expect(o.shape).toEqual([3, 4, 6]);
       expect(o.source).toBe(`${p}:obs.npy`);
       const out = new Float32Array(obs.length);
-      readAsFloat32(o, 0, obs.length, out, 0, new Uint8Array(obs.length * 4));
+      readAsFloat32(o, 0, obs.length, out, 0);
       expect(Array.from(out)).toEqual(Array.from(obs));
       if (!compressed) expect(o.reader.source).toBe(p); // read in place, not copied out
       z.close();
