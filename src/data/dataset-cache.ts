@@ -51,10 +51,17 @@ export class ChunkCache {
     }
     this.misses++;
     const len = Math.min(this.chunkBytes, totalBytes - c * this.chunkBytes);
-    const buf = viewedBytes(len);
+    let buf: ViewedBytes | undefined;
+    if (this.chunks.size >= this.capacity) {
+      // Evict the least recently used chunk and reuse its buffer: no garbage per miss.
+      const oldest = this.chunks.keys().next().value!;
+      const old = this.chunks.get(oldest)!;
+      this.chunks.delete(oldest);
+      if (old.u8.length === len) buf = old;
+    }
+    buf ??= viewedBytes(len);
     arr.reader.read(arr.offset + c * this.chunkBytes, buf.u8);
     this.chunks.set(key, buf);
-    if (this.chunks.size > this.capacity) this.chunks.delete(this.chunks.keys().next().value!);
     return buf;
   }
 
