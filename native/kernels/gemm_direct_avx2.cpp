@@ -10,6 +10,8 @@
 // L2) under it; otherwise one column group of B stays in L1/L2 while all rows of A stream by.
 // Compiled with -mavx2 -mfma (file suffix); empty on other targets. Test: native/tests/matmul_test.cpp.
 #include "gemm_direct.h"
+#include "gemm_vec_ukernel.h"
+#include "vec_load.h"
 
 #if defined(__x86_64__)
 #include <string.h>
@@ -20,44 +22,11 @@ namespace {
 
 typedef float v8 __attribute__((vector_size(32)));
 
-inline v8 load8(const float* p) {
-  v8 v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
 // C[MR × 8·NV] (= | +=) Σ_k a(i,k) · B[k, 0:8·NV];  a(i,k) = a[i·ars + k·aks].
 template <int MR, int NV>
 void tile(int64_t K, const float* a, int64_t ars, int64_t aks, const float* b, int64_t ldb,
           float* c, int64_t ldc, int acc) {
-  v8 t[MR][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) t[i][v] = v8{};
-  for (int64_t k = 0; k < K; ++k) {
-    v8 bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = load8(b + 8 * v);
-    const float* ak = a + k * aks;
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const float av = ak[i * ars];
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) t[i][v] += av * bv[v];
-    }
-    b += ldb;
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) {
-      v8 x = t[i][v];
-      if (acc) x += load8(ci + 8 * v);
-      memcpy(ci + 8 * v, &x, sizeof x);
-    }
-  }
+  lamkit::gemm_vec_tile<v8, MR, NV>(K, a, ars, aks, b, ldb, c, ldc, acc);
 }
 
 typedef void (*tile_fn)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*,
@@ -152,10 +121,10 @@ void dot_tile(int64_t K, const float* a, int64_t lda, const float* b, int64_t ld
     // R·CC accumulators + R A vectors + 1 B vector must fit the 16 ymm registers.
     v8 av[R];
 #pragma GCC unroll 4
-    for (int i = 0; i < R; ++i) av[i] = load8(a + i * lda + k);
+    for (int i = 0; i < R; ++i) av[i] = lamkit::loadv<v8>(a + i * lda + k);
 #pragma GCC unroll 4
     for (int j = 0; j < CC; ++j) {
-      const v8 bv = load8(b + j * ldb + k);
+      const v8 bv = lamkit::loadv<v8>(b + j * ldb + k);
 #pragma GCC unroll 4
       for (int i = 0; i < R; ++i) t[i][j] += av[i] * bv;
     }

@@ -9,7 +9,6 @@
 #include <lamkit/kernels.h>
 
 #include <math.h>
-#include <string.h>
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #elif defined(__wasm_simd128__)
@@ -17,6 +16,10 @@
 #endif
 
 #include "runtime/thread_pool.h"
+#include "vec_load.h"
+
+using lamkit::loadv;
+using lamkit::storev;
 
 namespace {
 
@@ -25,13 +28,6 @@ namespace {
 // so the square root is spelled out; every lane does the scalar loop's exact IEEE operations
 // in the same order, so results are bit-identical to the scalar tail.
 typedef float v4 __attribute__((vector_size(16)));
-
-inline v4 load4(const float* p) {
-  v4 v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store4(float* p, v4 v) { memcpy(p, &v, sizeof v); }
 inline v4 sqrt4(v4 x) {
 #if defined(__SSE__)
   return (v4)_mm_sqrt_ps((__m128)x);
@@ -60,15 +56,15 @@ extern "C" void lam_f32_adam_update(float* param, const float* grad, float* m, f
   lamkit::parallel_for(n, 12.0, [&](int64_t i0, int64_t i1) {
     int64_t i = i0;
     for (; i + 4 <= i1; i += 4) {
-      const v4 p0 = load4(param + i);
+      const v4 p0 = loadv<v4>(param + i);
       v4 p = p0 * decay_mul;
-      const v4 g = load4(grad + i) + l2 * p0;
-      const v4 mi = b1 * load4(m + i) + omb1 * g;
-      const v4 vi = b2 * load4(v + i) + omb2 * g * g;
-      store4(m + i, mi);
-      store4(v + i, vi);
+      const v4 g = loadv<v4>(grad + i) + l2 * p0;
+      const v4 mi = b1 * loadv<v4>(m + i) + omb1 * g;
+      const v4 vi = b2 * loadv<v4>(v + i) + omb2 * g * g;
+      storev(m + i, mi);
+      storev(v + i, vi);
       p -= step * mi / (sqrt4(vi) * inv_sqrt_bc2 + eps);
-      store4(param + i, p);
+      storev(param + i, p);
     }
     for (; i < i1; ++i) {
       float p = param[i] * decay_mul;
