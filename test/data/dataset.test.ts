@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { Dataset } from '../../src/data/dataset.js';
 import { ChunkCache } from '../../src/data/dataset-cache.js';
 import { splitTransitions, TransitionSampler } from '../../src/data/dataset-sampler.js';
-import { writeNpy } from '../../src/data/npy.js';
+import { encodeNpy, writeNpy } from '../../src/data/npy.js';
+import { MemoryReader, openNpyAt } from '../../src/data/dataset-io.js';
 import { Rng, testSeed } from '../../src/data/rng.js';
 import { ownDataSource } from '../../src/lam/own-data.js';
 import { randomSequences, writeNpz } from './helpers.js';
@@ -203,6 +204,40 @@ describe(`Dataset (seed ${seed})`, () => {
     expect(big.misses).toBe(Math.ceil((N * T * D * 4) / 64));
     direct.close();
     cached.close();
+  });
+
+  it('never reads more than asked: bounded single reads, total bytes ≪ the file', () => {
+    const n = 400;
+    const big = randomSequences(n, T, [D], seed + 3);
+    const bytes = encodeNpy({ data: big, shape: [n, T, D] });
+    const inner = new MemoryReader(bytes, 'counted.npy');
+    let largest = 0;
+    let total = 0;
+    const counting = {
+      source: inner.source,
+      size: inner.size,
+      read(position: number, into: Uint8Array) {
+        largest = Math.max(largest, into.length);
+        total += into.length;
+        inner.read(position, into);
+      },
+      close() {},
+    };
+    const arr = openNpyAt(counting, 0, bytes.length, 'counted.npy');
+    const ds = new Dataset('counted.npy', [{ obs: arr, n, firstSeq: 0 }], null, [], 256);
+    total = 0;
+    const s = new TransitionSampler(splitTransitions(n, T, 0, 0).train, seed);
+    const idx = new Float64Array(16);
+    const oT = new Float32Array(16 * D);
+    const oT1 = new Float32Array(16 * D);
+    for (let b = 0; b < 5; b++) {
+      s.next(idx, 16);
+      ds.readBatch(idx, 16, oT, oT1);
+    }
+    expect(largest).toBeLessThanOrEqual(256);
+    // 80 transitions (2 frames × 24 B each), read in at most 80 spans of ≤ 256 B.
+    expect(total).toBeLessThanOrEqual(80 * 256);
+    expect(total).toBeLessThan(bytes.length / 3);
   });
 
   it('the held-out split partitions the transitions, by sequence when N ≥ 4, else by last steps', () => {
