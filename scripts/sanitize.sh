@@ -3,9 +3,15 @@
 # under AddressSanitizer + UndefinedBehaviorSanitizer, then one small test binary under valgrind
 # memcheck. Any ASan/UBSan report, leak, or valgrind error makes the script exit non-zero.
 #
-#   scripts/sanitize.sh                 # both stages
+#   scripts/sanitize.sh                 # stages asan,valgrind
 #   LAMKIT_SANITIZE_STAGES=asan scripts/sanitize.sh      # only the sanitizer ctest run
 #   LAMKIT_SANITIZE_STAGES=valgrind scripts/sanitize.sh  # only valgrind
+#   LAMKIT_SANITIZE_STAGES=addon scripts/sanitize.sh     # the Node addon under ASan+UBSan
+#
+# The addon stage builds lamkit.node with the same sanitizer flags (cmake-js, build-sanitize-addon/)
+# and runs vitest files through it (LD_PRELOAD of the sanitizer runtimes, LAMKIT_ADDON_PATH), so
+# the kernels and the tape executor are checked on the tapes the engine really emits. Leak
+# detection is off there: Node itself keeps allocations until exit. Needs `npm run build:ts`.
 #
 # Environment:
 #   LAMKIT_BUILD_JOBS       compile parallelism (default 2: the machine is shared)
@@ -14,6 +20,8 @@
 #   LAMKIT_VALGRIND_TEST    test binary run under valgrind (default executor_test: tape decode,
 #                           arena, dispatch and the thread pool in one small program)
 #   LAMKIT_CTEST_ARGS       extra ctest arguments (e.g. "-R matmul")
+#   LAMKIT_SANITIZE_VITEST  test files for the addon stage (default: test/kernels and
+#                           test/hardening/corrupted-tapes.test.ts)
 # Separate build dirs keep the Release addon in build/ untouched. CUDA is off: the sanitizers
 # instrument host code only.
 set -euo pipefail
@@ -102,6 +110,38 @@ if [[ ",$stages," == *",valgrind,"* ]]; then
   echo "== valgrind: canary caught; memcheck $vg_test"
   if ! "${vg[@]}" "$vg_dir/$vg_test"; then
     echo "sanitize.sh: valgrind memcheck of $vg_test FAILED (see the report above)" >&2
+    status=1
+  fi
+fi
+
+if [[ ",$stages," == *",addon,"* ]]; then
+  addon_dir=${LAMKIT_SANITIZE_ADDON_DIR:-$root/build-sanitize-addon}
+  addon_flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g"
+  echo "== addon: building lamkit.node with $addon_flags in $addon_dir (-j$jobs)"
+  node "$root/node_modules/cmake-js/bin/cmake-js" build --directory "$root" --out "$addon_dir" --config RelWithDebInfo \
+    --parallel "$jobs" --CDLAMKIT_TESTS=OFF --CDLAMKIT_CUDA=OFF "--CDCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG $addon_flags" \
+    "--CDCMAKE_SHARED_LINKER_FLAGS=-fsanitize=address,undefined" >"$addon_dir.log" 2>&1 ||
+    { tail -30 "$addon_dir.log" >&2; echo "sanitize.sh: the sanitizer addon build failed (log: $addon_dir.log)" >&2; exit 1; }
+  addon="$addon_dir/RelWithDebInfo/lamkit.node"
+  [[ -f "$addon" ]] || { echo "sanitize.sh: $addon missing after the build" >&2; exit 1; }
+  cxx=${CXX:-c++}
+  preload="$("$cxx" -print-file-name=libasan.so) $("$cxx" -print-file-name=libubsan.so)"
+  san_env=(env LD_PRELOAD="$preload" LAMKIT_ADDON_PATH="$addon"
+    ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:exitcode=23" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
+  # The addon must really be the instrumented one, and load under the preloaded runtimes.
+  "${san_env[@]}" node --input-type=module -e "
+    const m = await import('$root/dist/src/backends/native.js');
+    const r = m.loadNativeAddon();
+    if (!r.addon || r.path !== '$addon') { console.error('sanitize.sh: the sanitizer addon did not load: ' + (r.reason ?? r.path)); process.exit(1); }" ||
+    exit 1
+  # cmake-js replaces CMAKE_CXX_FLAGS, hence the flags in the per-config variable above; check they
+  # landed (grep -c, not -q: an early exit would SIGPIPE objdump and fail the pipe under pipefail).
+  objdump -d "$addon" | grep -c __asan_report >/dev/null || { echo "sanitize.sh: $addon has no ASan instrumentation" >&2; exit 1; }
+  # shellcheck disable=SC2206
+  files=(${LAMKIT_SANITIZE_VITEST:-test/kernels test/hardening/corrupted-tapes.test.ts})
+  echo "== addon: vitest ${files[*]} under ASan+UBSan"
+  if ! (cd "$root" && "${san_env[@]}" npx vitest run --maxWorkers=1 "${files[@]}"); then
+    echo "sanitize.sh: vitest with the sanitizer addon FAILED (a sanitizer report above, if any, names the bug)" >&2
     status=1
   fi
 fi
