@@ -2,12 +2,14 @@
  * `lamkit demo`: reproduces the paper's three findings on the linear-exo generator — closed form
  * beside linear LAMs trained on the compiled graph engine — prints the tables and writes
  * `lamkit-report/` (index.html, Vega-Lite plots as .svg + .vl.json, results.json).
- * Other commands (the nonlinear sweep) append their sections to the same report.
+ * Then (unless --no-train / --no-sweep) the quick nonlinear sweep of `lamkit sweep --quick`
+ * (src/lam/conv-sweep.ts) on the gridworld is appended as its own section.
  */
 import { resolve } from 'node:path';
 import { type FindingRow, runFindings } from '../analysis/findings.js';
 import { LAMKIT_VERSION } from '../version.js';
 import { loadReport, type Report, tableToText, upsertSection, writeReport } from '../report/report.js';
+import { quickSweepOptions, runSweep, sweepSection } from '../lam/conv-sweep.js';
 import { UsageError, numberFlag, parseFlags } from './usage.js';
 
 const HELP = `usage: lamkit demo [options]
@@ -19,7 +21,8 @@ sweep and cross-exogenous reconstruction, closed form beside trained linear LAMs
   --out DIR       report directory (lamkit-report)
   --steps N       training steps per trained point (600; ×2.5 for sup and cross)
   --backend ID    engine backend for training (default: best available)
-  --no-train      closed form only (seconds)
+  --no-train      closed form only (seconds; no nonlinear sweep)
+  --no-sweep      skip the quick nonlinear gridworld sweep (lamkit sweep --quick, a few minutes)
   --seed N        generator seed (0)
   --json          print results as JSON instead of tables
 `;
@@ -30,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     steps: { type: 'string' },
     backend: { type: 'string' },
     'no-train': { type: 'boolean' },
+    'no-sweep': { type: 'boolean' },
     seed: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -59,15 +63,23 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   const seconds = (performance.now() - t0) / 1000;
+  let sweep: ReturnType<typeof sweepSection> | null = null;
+  if (!values['no-train'] && !values['no-sweep']) {
+    log('nonlinear quick sweep (grid32 gridworld; lamkit sweep --quick):\n');
+    const t1 = performance.now();
+    const so = quickSweepOptions({ backend: values.backend, onProgress: (l) => log(`  ${l}\n`) });
+    sweep = sweepSection(await runSweep(so), so, (performance.now() - t1) / 1000);
+  }
   const report: Report = (await loadReport(out)) ?? { title: 'lamkit report — why latent actions fail, and how to prevent it', sections: [] };
   report.meta = { ...(report.meta ?? {}), lamkit: LAMKIT_VERSION, 'linear demo seconds': Number(seconds.toFixed(1)), 'trained points': nTrained, 'training steps': steps, 'training backend': backend };
   for (const s of res.sections) upsertSection(report, s);
+  if (sweep) upsertSection(report, sweep);
   // Keep the linear sections first, in order, whatever else the report holds.
   const ids = res.sections.map((s) => s.id);
   report.sections.sort((a, b) => (ids.includes(a.id) ? ids.indexOf(a.id) : 1e9) - (ids.includes(b.id) ? ids.indexOf(b.id) : 1e9));
   const files = await writeReport(out, report);
   if (values.json) {
-    console.log(JSON.stringify({ out, seconds, all_within_tolerance: res.allWithinTolerance, summary: res.summary, rows: res.rows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+    console.log(JSON.stringify({ out, seconds, all_within_tolerance: res.allWithinTolerance, summary: res.summary, rows: res.rows, nonlinear_checks: sweep ? (sweep.data as { checks: unknown }).checks : null }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
   } else {
     for (const s of res.sections) {
       console.log(`\n== ${s.title}`);
@@ -77,6 +89,10 @@ export async function run(argv: string[]): Promise<number> {
       console.log('\nlearned encoder for the representation space (σ_ξ = 2σ_a):');
       for (const e of res.encoders)
         console.log(`  ${e.encoder.padEnd(5)}  loss ${e.first_loss.toFixed(2)} → ${e.final_loss.toFixed(3)}   data variance kept by E ${(100 * e.kept_variance).toFixed(0)}%   ${e.encoder === 'naive' ? '(collapses)' : '(no collapse)'}`);
+    }
+    if (sweep) {
+      console.log(`\n== ${sweep.title}`);
+      if (sweep.table) console.log(tableToText(sweep.table));
     }
     const trained = res.rows.filter((r) => r.kind === 'trained');
     console.log(

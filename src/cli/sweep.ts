@@ -13,7 +13,7 @@
  */
 import { parseFlags, numberFlag, UsageError } from './usage.js';
 import { parseConvObjective } from '../lam/conv-objectives.js';
-import { mergeSweeps, runSweep, sweepReport, type SweepGroup, type SweepOptions, type SweepResult } from '../lam/conv-sweep.js';
+import { mergeSweeps, runSweep, SWEEP_DEFAULTS as D, sweepReport, type SweepGroup, type SweepOptions, type SweepResult } from '../lam/conv-sweep.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,7 +26,7 @@ const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [opt
   --steps N            training steps per run (default 2000, --quick 150)
   --strengths a,b,…    distractor strengths in [0, 1] (default 0,0.5,1; --quick 0,1)
   --codes K            VQ codebook size (default 16)
-  --sup-lambda λ       weight of the action-supervision remedy (default 20; p = 0.05)
+  --sup-lambda λ       weight of the action-supervision remedy (default 5; p = 0.05)
   --lr X               Adam learning rate (default: the preset's, 0.001; at 0.003 the IDM's
                        output collapses early and the cross / sup remedies rarely recover)
   --groups a,b         leakage,remedies,vq,collapse (default all; run groups in parallel, then --merge)
@@ -67,17 +67,17 @@ export async function run(argv: string[]): Promise<number> {
   const preset = values.preset ?? 'grid32';
   if (preset !== 'grid32' && preset !== 'conv64') throw new UsageError(`--preset: expected grid32 or conv64, got '${preset}'`);
   const quick = values.quick === true;
-  const strengths = (values.strengths ?? (quick ? '0,1' : '0,0.5,1')).split(',').map((s) => numberFlag('strengths', s, 0, { min: 0, max: 1 }));
+  const strengths = (values.strengths ?? (quick ? D.quickStrengths : D.strengths).join(',')).split(',').map((s) => numberFlag('strengths', s, 0, { min: 0, max: 1 }));
   if (strengths.length < 2) throw new UsageError(`--strengths: expected at least two strengths in [0, 1], got '${values.strengths}'`);
-  const codes = numberFlag('codes', values.codes, 16, { min: 2, integer: true });
+  const codes = numberFlag('codes', values.codes, D.codes, { min: 2, integer: true });
   const opts: SweepOptions = {
     preset,
     quick,
-    seeds: numberFlag('seeds', values.seeds, 3, { min: 3, integer: true }),
-    steps: numberFlag('steps', values.steps, quick ? 150 : 2000, { min: 1, integer: true }),
+    seeds: numberFlag('seeds', values.seeds, D.seeds, { min: 3, integer: true }),
+    steps: numberFlag('steps', values.steps, quick ? D.quickSteps : D.steps, { min: 1, integer: true }),
     strengths: [...new Set(strengths)].sort((a, b) => a - b),
     codes,
-    supLambda: numberFlag('sup-lambda', values['sup-lambda'], 20, { min: 0 }),
+    supLambda: numberFlag('sup-lambda', values['sup-lambda'], D.supLambda, { min: 0 }),
     lr: values.lr !== undefined ? numberFlag('lr', values.lr, 0.001, { min: 0, minExclusive: true }) : undefined,
     remedies: values.remedies ? values.remedies.split(',').map((r) => {
       if (!['oracle', 'latent-ema', 'sup', 'cross'].includes(r)) throw new UsageError(`--remedies: unknown remedy '${r}'; expected oracle, latent-ema, sup, cross`);
@@ -88,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     groups: values.groups ? values.groups.split(',').map((g) => {
       if (!['leakage', 'remedies', 'vq', 'collapse'].includes(g)) throw new UsageError(`--groups: unknown group '${g}'; expected leakage, remedies, vq, collapse`);
       return g as SweepGroup;
-    }) : quick ? ['leakage', 'remedies'] : undefined,
+    }) : quick ? D.quickGroups : undefined,
     onProgress: (line) => console.log(line),
     saveDir: values['save-runs'],
     backend: values.backend,

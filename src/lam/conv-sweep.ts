@@ -43,6 +43,18 @@ export interface SweepOptions {
 
 export type SweepGroup = 'leakage' | 'remedies' | 'vq' | 'collapse';
 
+/**
+ * Defaults of `lamkit sweep` (and of the quick sweep `lamkit demo` appends). sup λ = 5: at λ = 20
+ * the sparse (p = 0.05) head gradient pushes z towards a constant (z variance 2e-3 vs 4e-2 after
+ * 1000 steps at S = 1).
+ */
+export const SWEEP_DEFAULTS = { seeds: 3, steps: 2000, quickSteps: 150, strengths: [0, 0.5, 1], quickStrengths: [0, 1], codes: 16, supLambda: 5, quickGroups: ['leakage', 'remedies'] as SweepGroup[] };
+
+/** The quick sweep (a few minutes on a 2-core CPU): leakage and remedies at strengths 0 and 1. */
+export function quickSweepOptions(o: { backend?: string; onProgress?: (line: string) => void } = {}): SweepOptions {
+  return { preset: 'grid32', quick: true, seeds: SWEEP_DEFAULTS.seeds, steps: SWEEP_DEFAULTS.quickSteps, strengths: SWEEP_DEFAULTS.quickStrengths, codes: SWEEP_DEFAULTS.codes, supLambda: SWEEP_DEFAULTS.supLambda, groups: SWEEP_DEFAULTS.quickGroups, ...o };
+}
+
 const METRICS = ['condAccAction', 'condR2Action', 'r2Action', 'accAction', 'r2Xi', 'r2X', 'sExo', 'r2ActionRaw', 'accActionRaw', 'r2XiRaw', 'finalLoss', 'usage', 'perplexity', 'embedVar', 'msPerStep', 'renderMsPerStep'] as const;
 type Metric = (typeof METRICS)[number];
 
