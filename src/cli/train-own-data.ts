@@ -6,7 +6,7 @@
  * the transitions is kept out of training and DIR/probes.json reports R²(a|z) on it
  * (src/lam/own-data-probes.ts). src/cli/train.ts dispatches here for any --data but gridworld.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Dataset, DEFAULT_BUFFER_BYTES } from '../data/dataset.js';
 import { splitTransitions } from '../data/dataset-sampler.js';
@@ -17,6 +17,7 @@ import type { OptimizerName } from '../lam/objective.js';
 import { blockCache, chooseShuffle, ownDataPreset, ownDataSource, planOwnData, type OwnObjective } from '../lam/own-data.js';
 import { probeOwnData } from '../lam/own-data-probes.js';
 import { readResume, resumeSetting, trainLoop } from './train-loop.js';
+import { makeDir } from '../util/make-dir.js';
 import { UsageError, numberFlag, parseFlags } from './usage.js';
 
 export const OWN_DATA_HELP = `usage: lamkit train --data FILE.npy|FILE.npz|DIR [--actions FILE.npy] [options]
@@ -238,7 +239,7 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
           );
         if (probes.warning && !json) console.error(`note: ${probes.warning}`);
         if (out) {
-          mkdirSync(out, { recursive: true });
+          makeDir(out);
           writeFileSync(join(out, 'probes.json'), JSON.stringify(probes, null, 2) + '\n');
           if (!json) console.error(`wrote ${join(out, 'probes.json')}`);
         }
