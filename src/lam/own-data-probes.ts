@@ -8,9 +8,10 @@
  *   r2       R²(a | z̃), z̃ = z residualised on the conditioning input (what is linear in o_t
  *            removed, so the probe cannot score by reading the state)
  *   r2_raw   R²(a | z), the probe on the latent as it is
- * The conditioning input is o_t itself for features with D ≤ 64, else a fixed seeded Gaussian
- * projection of o_t to 64 dims (residualising on 1024 pixels would need far more rows than a
- * held-out set has). Labels also get a classification accuracy: arg-max of a least-squares
+ * The conditioning input is o_t itself for features with D ≤ 64; frames are first average-
+ * pooled to C×8×8 (H, W are multiples of 16); what is still wider than 64 dims goes through a
+ * fixed seeded Gaussian projection to 64 (residualising on 1024 pixels would need far more rows
+ * than a held-out set has, and pooling keeps the projection cheap). Labels also get a classification accuracy: arg-max of a least-squares
  * probe from the raw z to the one-hot action, next to the majority-class share.
  */
 import { Matrix } from 'ml-matrix';
@@ -66,10 +67,13 @@ export async function probeOwnData(
       idm[name] = params[name];
     }
     model.setParams(idm);
-    const useRaw = ds.kind === 'features' && F <= COND_DIMS;
-    const cd = useRaw ? F : COND_DIMS;
-    // Projection rows scaled by 1/√F keep the conditioning input at o_t's scale.
-    const proj = useRaw ? null : new Rng(o.seed + 4241).fillNormal(new Float32Array(cd * F), 0, 1 / Math.sqrt(F));
+    // Conditioning input: [pool to C×8×8 for frames] → [seeded projection to 64 dims if wider].
+    const pooled = ds.kind === 'frames' ? ds.frameShape[0] * 64 : F;
+    const cd = Math.min(pooled, COND_DIMS);
+    // Projection rows scaled by 1/√width keep the conditioning input at o_t's scale.
+    const proj = pooled > COND_DIMS ? new Rng(o.seed + 4241).fillNormal(new Float32Array(cd * pooled), 0, 1 / Math.sqrt(pooled)) : null;
+    const pool = new Float32Array(pooled);
+    const conditioning = (ds.kind === 'frames' ? `o_t average-pooled to ${ds.frameShape[0]}×8×8` : 'o_t') + (proj ? `, seeded Gaussian projection to ${cd} dims` : ` (${cd} dims)`);
     const z = new Float32Array(n * k);
     const cond = new Float32Array(n * cd);
     const act = new Float32Array(n * A);
@@ -85,14 +89,18 @@ export async function probeOwnData(
       const out = model.output(model.run({ o_t: oT, o_t1: oT1 }, 1), 'z');
       z.set(out.subarray(0, m * k), s * k);
       act.set(a.subarray(0, m * A), s * A);
-      if (!proj) cond.set(oT.subarray(0, m * F), s * cd);
-      else
-        for (let j = 0; j < m; j++)
+      for (let j = 0; j < m; j++) {
+        const row = oT.subarray(j * F, (j + 1) * F);
+        const x = ds.kind === 'frames' ? avgPool8(row, ds.frameShape, pool) : row;
+        const dst = (s + j) * cd;
+        if (!proj) cond.set(x, dst);
+        else
           for (let r = 0; r < cd; r++) {
             let acc = 0;
-            for (let i = 0; i < F; i++) acc += proj[r * F + i] * oT[j * F + i];
-            cond[(s + j) * cd + r] = acc;
+            for (let i = 0; i < pooled; i++) acc += proj[r * pooled + i] * x[i];
+            cond[dst + r] = acc;
           }
+      }
     }
     const res = probeLatent({ data: z, dim: k }, { data: cond, dim: cd }, { action: { data: act, dim: A } }, 0.5);
     const out: OwnProbeResult = {
@@ -100,7 +108,7 @@ export async function probeOwnData(
       r2_raw: res.r2_raw.action,
       n_fit: res.nTrain,
       n_scored: res.nTest,
-      conditioning: useRaw ? `o_t (${F} dims)` : `seeded Gaussian projection of o_t to ${cd} dims`,
+      conditioning,
       k,
     };
     if (res.nTrain < 4 * (cd + k + 1))
@@ -110,6 +118,23 @@ export async function probeOwnData(
   } finally {
     model.dispose();
   }
+}
+
+/** Average-pools one C×H×W frame to C×8×8 into `out` (H, W multiples of 8). */
+function avgPool8(frame: Float32Array, shape: readonly number[], out: Float32Array): Float32Array {
+  const [c, h, w] = shape;
+  const ph = h / 8;
+  const pw = w / 8;
+  out.fill(0);
+  for (let ch = 0; ch < c; ch++)
+    for (let y = 0; y < h; y++) {
+      const base = (ch * h + y) * w;
+      const o = ch * 64 + Math.floor(y / ph) * 8;
+      for (let x = 0; x < w; x++) out[o + Math.floor(x / pw)] += frame[base + x];
+    }
+  const inv = 1 / (ph * pw);
+  for (let i = 0; i < out.length; i++) out[i] *= inv;
+  return out;
 }
 
 /**
