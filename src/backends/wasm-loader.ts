@@ -207,6 +207,10 @@ export interface LamWasmExports {
   lam_wasm_pool_init?(n: number): void;
   lam_wasm_worker_main?(id: number): void;
   lam_wasm_pool_shutdown?(): void;
+  /** Drops the executor's worker holds (after a trap skipped its release). */
+  lam_wasm_pool_unhold?(): void;
+  lam_wasm_pool_holds?(): number;
+  lam_wasm_pool_sleepers?(): number;
   lam_set_num_threads(n: number): void;
   lam_get_num_threads(): number;
   lam_isa_name(): number;

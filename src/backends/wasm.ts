@@ -172,6 +172,12 @@ export class WasmBackend implements Backend {
       return f();
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError) {
+        // A trap inside a tape run skips the executor's worker-hold release: park the workers.
+        try {
+          this.ex.lam_wasm_pool_unhold?.();
+        } catch {
+          /* the module is already unusable */
+        }
         this.broken = `${what} trapped: ${e.message}${this.instance.failure ? `; ${this.instance.failure}` : ''}`;
         throw new Error(`${this.name}: ${this.broken}`);
       }

@@ -17,6 +17,12 @@
 // generation (or no tid left) and goes back to sleep. The caller spins (memory.atomic.wait is
 // not allowed on a browser main thread); workers spin briefly before sleeping because kernels
 // of one step arrive microseconds apart.
+// hold_workers (thread_pool.h; the executor holds the pool for a whole tape run): while a hold
+// is active, idle workers keep spinning instead of blocking after their spin round, so the
+// next kernel of the step (microseconds later) finds them awake; a blocked worker is woken by
+// a futex round trip (tens of µs), and meanwhile the caller runs a small kernel alone. Wasm
+// has no sched_yield, so a held worker burns its core until the run ends, as the native pool's
+// held workers do between their yields. The default thread count is the core count.
 // Without -matomics (baseline / simd variants) everything runs serially on the caller.
 #include <lamkit/kernels.h>
 
@@ -35,7 +41,7 @@ struct PoolState {
   int32_t threads;     // lam_set_num_threads target, 1..workers+1
   int32_t stop;
   int32_t failed;      // a worker trapped inside a kernel (set by lam_wasm_worker_failed)
-  int32_t pad;
+  int32_t holds;       // active hold_workers(true) calls: idle workers keep polling
   uint64_t ticket;     // [generation:32 | nt:16 | next tid:16]
   parallel_fn fn;
   void* ctx;
@@ -69,6 +75,8 @@ void participate(uint32_t gen) {
 
 int available_threads() { return t_in_region ? 1 : load(&g_pool.threads); }
 
+void hold_workers(bool on) { __atomic_fetch_add(&g_pool.holds, on ? 1 : -1, __ATOMIC_SEQ_CST); }
+
 void parallel_run(int nthreads, parallel_fn fn, void* ctx) {
   const int n = nthreads < 1 ? 1 : nthreads;
   // Serial when nested, when no workers exist, for tid counts the ticket cannot hold, or when
@@ -99,6 +107,7 @@ void parallel_run(int nthreads, parallel_fn fn, void* ctx) {
 #else
 
 int available_threads() { return 1; }
+void hold_workers(bool) {}
 void parallel_run(int nthreads, parallel_fn fn, void* ctx) {
   const int n = nthreads < 1 ? 1 : nthreads;
   for (int t = 0; t < n; ++t) fn(ctx, t, n);
@@ -133,6 +142,11 @@ LAM_WASM_EXPORT void lam_wasm_worker_main(int32_t) {
   for (;;) {
     int32_t g = seen;
     for (int spin = 0; spin < 20000 && g == seen; ++spin) g = lamkit::load(&g_pool.generation);
+    // Held (a tape run is in progress): more spin rounds while the hold lasts, unless the run
+    // is limited to one thread (lam_set_num_threads(1): no job can come, do not burn a core).
+    while (g == seen && lamkit::load(&g_pool.holds) > 0 && lamkit::load(&g_pool.threads) > 1 &&
+           !lamkit::load(&g_pool.stop))
+      for (int spin = 0; spin < 20000 && g == seen; ++spin) g = lamkit::load(&g_pool.generation);
     while (g == seen) {
       __atomic_fetch_add(&g_pool.sleepers, 1, __ATOMIC_SEQ_CST);
       __builtin_wasm_memory_atomic_wait32(&g_pool.generation, seen, -1);
@@ -145,9 +159,14 @@ LAM_WASM_EXPORT void lam_wasm_worker_main(int32_t) {
   }
 }
 
+// Drops every hold. A trap inside lam_plan_run skips the executor's WorkerHold destructor, so
+// the JS side calls this after one; otherwise the workers would spin until terminate().
+LAM_WASM_EXPORT void lam_wasm_pool_unhold(void) { lamkit::store(&g_pool.holds, 0); }
+
 // Called by a worker's JS after a trap inside a kernel: unblocks the caller (which then traps)
 // and turns the pool serial, since that worker is gone.
 LAM_WASM_EXPORT void lam_wasm_worker_failed(int32_t) {
+  lamkit::store(&g_pool.holds, 0);
   lamkit::store(&g_pool.failed, 1);
   lamkit::store(&g_pool.workers, 0);
   lamkit::store(&g_pool.threads, 1);
@@ -165,10 +184,17 @@ LAM_WASM_EXPORT void lam_wasm_pool_shutdown(void) {
 // Workers started so far (0 in the single-threaded variants).
 LAM_WASM_EXPORT int32_t lam_wasm_pool_workers(void) { return lamkit::load(&g_pool.workers); }
 
+// Active holds and workers blocked in memory.atomic.wait (tests check workers park after a run).
+LAM_WASM_EXPORT int32_t lam_wasm_pool_holds(void) { return lamkit::load(&g_pool.holds); }
+LAM_WASM_EXPORT int32_t lam_wasm_pool_sleepers(void) { return lamkit::load(&g_pool.sleepers); }
+
 #else
 
 extern "C" void lam_set_num_threads(int) {}
 extern "C" int lam_get_num_threads(void) { return 1; }
 LAM_WASM_EXPORT int32_t lam_wasm_pool_workers(void) { return 0; }
+LAM_WASM_EXPORT void lam_wasm_pool_unhold(void) {}
+LAM_WASM_EXPORT int32_t lam_wasm_pool_holds(void) { return 0; }
+LAM_WASM_EXPORT int32_t lam_wasm_pool_sleepers(void) { return 0; }
 
 #endif
