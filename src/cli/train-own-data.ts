@@ -170,7 +170,15 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
     const shuffle = given('shuffle', '--shuffle', values.shuffle === undefined && values['shuffle-buffer'] === undefined ? undefined : chooseShuffle(ds, shuffleMb * (1 << 20), shuffleFlag)) ?? chooseShuffle(ds, shuffleMb * (1 << 20), shuffleFlag);
     ds.useCache(blockCache(ds, shuffle));
     const spec = preset.spec;
-    const { plan } = planOwnData(preset, { batch, lr, optimizer, seed, objective, actionDim: ds.actionDim, labelled, supWeight, checkFinite });
+    let planned;
+    try {
+      planned = planOwnData(preset, { batch, lr, optimizer, seed, objective, actionDim: ds.actionDim, labelled, supWeight, checkFinite });
+    } catch (e) {
+      // Size limits (int32 dims, tape offsets) hit at a user-chosen batch are a flag mistake.
+      if (e instanceof RangeError && values.batch !== undefined) throw new UsageError(`train: --batch ${batch}: ${e.message}`);
+      throw e;
+    }
+    const { plan } = planned;
     const model = await compile(plan, { backend: values.backend });
     try {
       const be = (await (await import('../backends/registry.js')).resolveBackend({ name: model.backend })).backend as {

@@ -164,7 +164,12 @@ export class Dataset {
       let action: ActionInfo | null = null;
       const T = shards[0].obs.shape[1];
       if (opts.actions !== undefined) {
-        const a = openNpyFile(opts.actions);
+        let a: StoredArray;
+        try {
+          a = openNpyFile(opts.actions);
+        } catch (e) {
+          throw new RangeError(`--actions ${(e as Error).message}`);
+        }
         closers.push(() => a.reader.close());
         action = checkActions(a, firstSeq, T, `--actions ${opts.actions}`, `--data ${path} has ${firstSeq} sequences of T=${T}`);
         // One array for all sequences: each shard reads its rows through an offset view.
