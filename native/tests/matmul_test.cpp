@@ -75,7 +75,9 @@ int main() {
                               {512, 8, 64}, {64, 8, 512}, {8, 64, 512}, {512, 64, 8}, {37, 24, 301},
                               {13, 40, 7}, {100, 16, 700}, {16, 1000, 33}, {5, 16, 1}, {300, 8, 50}, {8, 264, 40}, {200, 32, 600},
                               // dot-product path (A·Bᵀ, long K, small output), tile edges
-                              {32, 96, 1024}, {7, 5, 515}, {128, 128, 777}};
+                              {32, 96, 1024}, {7, 5, 515}, {128, 128, 777},
+                              // M ≤ 64, A·B: unpacked, column groups copied (ldb ≥ 256), threads over columns
+                              {48, 512, 300}};
   int cases = 0;
   for (const char* isa : isas) {
     lam_force_isa(strcmp(isa, "auto") ? isa : nullptr);
