@@ -82,6 +82,28 @@ describe(`Dataset (seed ${seed})`, () => {
     ds.close();
   });
 
+  it('uint8 frames N×T×C×H×W read as frames scaled by 1/255', async () => {
+    const shape = [3, 4, 2, 16, 16];
+    const F = 2 * 16 * 16;
+    const u = Uint8Array.from({ length: 3 * 4 * F }, (_, i) => (i * 31 + seed) % 256);
+    const p = join(dir, 'u8-frames.npy');
+    writeNpy(p, { data: u, shape });
+    const ds = await Dataset.open(p, { bufferBytes: 1 });
+    expect(ds.kind).toBe('frames');
+    expect(ds.frameShape).toEqual([2, 16, 16]);
+    const oT = new Float32Array(2 * F);
+    const oT1 = new Float32Array(2 * F);
+    ds.readBatch([7, 2], 2, oT, oT1); // (sequence 2, step 1) and (sequence 0, step 2)
+    const rows = [2 * 4 + 1, 0 * 4 + 2];
+    rows.forEach((r, j) => {
+      for (let i = 0; i < F; i++) {
+        expect(oT[j * F + i]).toBeCloseTo(u[r * F + i] / 255, 7);
+        expect(oT1[j * F + i]).toBeCloseTo(u[(r + 1) * F + i] / 255, 7);
+      }
+    });
+    ds.close();
+  });
+
   it('a deflated .npz with integer labels gives one-hot actions', async () => {
     const labels = Int32Array.from({ length: N * (T - 1) }, (_, i) => (i * 7 + seed) % 4);
     const p = join(dir, 'lab.npz');
