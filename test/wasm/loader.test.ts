@@ -114,6 +114,24 @@ for (const v of variants) {
       }
       expect(() => exe.readArena(0, 1)).toThrow(/disposed/);
     });
+    it.skipIf(!v.variant.endsWith('-mt'))('holds the workers awake during a tape run only, then they park', async () => {
+      const ex = b.instance.exports;
+      expect(b.instance.workers).toBe(1);
+      // A matmul large enough to wake the worker (sgemm uses 2 threads from 2 MFLOP).
+      const rng = new Rng(testSeed());
+      const M = 128,
+        K = 128,
+        N = 128;
+      const A = randn(rng, M * K),
+        B = randn(rng, K * N);
+      const r = runSingleOp(b, { op: 'matmul', inputShapes: [[M, K], [K, N]], attrs: { ta: false, tb: false } }, [A, B]);
+      expect(r.guardErrors).toEqual([]);
+      expect(ex.lam_wasm_pool_holds!()).toBe(0);
+      // Released holds let the worker finish its spin round and block in memory.atomic.wait.
+      const t0 = Date.now();
+      while (ex.lam_wasm_pool_sleepers!() < 1 && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 10));
+      expect(ex.lam_wasm_pool_sleepers!()).toBe(1);
+    });
     it('refuses a plan larger than the heap with the bytes requested and the limit', () => {
       const tape = new Int32Array([45, 3, 0, 4, 0]); // fill 4 floats
       const { limitBytes } = b.heap();
