@@ -13,7 +13,7 @@
  */
 import { parseFlags, numberFlag, UsageError } from './usage.js';
 import { parseConvObjective } from '../lam/conv-objectives.js';
-import { mergeSweeps, runSweep, SWEEP_DEFAULTS as D, sweepReport, type SweepGroup, type SweepOptions, type SweepResult } from '../lam/conv-sweep.js';
+import { mergeSweeps, REMEDY_NAMES, runSweep, SWEEP_DEFAULTS as D, sweepReport, type SweepGroup, type SweepOptions, type SweepResult } from '../lam/conv-sweep.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,7 +30,7 @@ const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [opt
   --lr X               Adam learning rate (default: the preset's, 0.001; at 0.003 the IDM's
                        output collapses early and the cross / sup remedies rarely recover)
   --groups a,b         leakage,remedies,vq,collapse (default all; run groups in parallel, then --merge)
-  --remedies a,b       subset of oracle,latent-ema,sup,cross (default all)
+  --remedies a,b       subset of oracle,latent-ema,latent-ema-var,sup,cross (default all)
   --probe-n N, --probe-pairs N   held-out probe transitions / counterfactual pairs
   --save-runs DIR      keep every trained model as a run directory (for lamkit analyze --run)
   --merge D1,D2        combine the results.json of sweeps run in parallel into --out
@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     supLambda: numberFlag('sup-lambda', values['sup-lambda'], D.supLambda, { min: 0 }),
     lr: values.lr !== undefined ? numberFlag('lr', values.lr, 0.001, { min: 0, minExclusive: true }) : undefined,
     remedies: values.remedies ? values.remedies.split(',').map((r) => {
-      if (!['oracle', 'latent-ema', 'sup', 'cross'].includes(r)) throw new UsageError(`--remedies: unknown remedy '${r}'; expected oracle, latent-ema, sup, cross`);
+      if (!(REMEDY_NAMES as readonly string[]).includes(r)) throw new UsageError(`--remedies: unknown remedy '${r}'; expected ${REMEDY_NAMES.join(', ')}`);
       return r;
     }) : undefined,
     probeN: values['probe-n'] !== undefined ? numberFlag('probe-n', values['probe-n'], 2000, { min: 20, integer: true }) : undefined,

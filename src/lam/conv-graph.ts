@@ -8,6 +8,7 @@
  *   oracle         FDM(φ(o_t), z) → φ(o_{t+1}), φ = the generator's agent-only view (feeds oracle_t/_t1)
  *   latent-ema     ĥ = F([h_t, z]) → sg(E_ema(o_{t+1})), h_t = E_θ(o_t); E_ema ← τE_ema + (1−τ)E_θ
  *                  (ema_update on state copies of the encoder, after the optimiser)
+ *                  (:τ:μ adds μ·mean_d (Var_batch(h_t,d) − 1)² on the online embedding)
  *   latent-nosg    the same against E_θ(o_{t+1}) with its gradient: collapses
  *   sup:λ:p        recon + λ·masked MSE(head(z), onehot(a)); feeds a [B,5], mask [B]; denom p·B
  *                  (the expected number of labelled rows: λ is per labelled sample on average)
@@ -198,6 +199,7 @@ export function buildConvTrainGraph(o: ConvTrainGraphOptions): ConvTrainGraph {
         target = b.flatten(encode(b, oT1, enc, 'fdm.enc_next')); // gradient flows into the target
       }
       term('latent', b.mseLoss(pred, target, { name: 'latent' }));
+      if (obj.ema && obj.variance > 0) term('variance', varianceTerm(b, h), obj.variance);
       break;
     }
   }
@@ -206,6 +208,15 @@ export function buildConvTrainGraph(o: ConvTrainGraphOptions): ConvTrainGraph {
   // After the optimiser: the target encoder follows the updated online encoder.
   for (const [t, p] of emaPairs) b.op('ema_update', [t, p], { decay: emaTau }, { name: `${t.name}_ema`, phase: 'update' });
   return { builder: b, terms: names, weights, vq, extraOutputs };
+}
+
+/** mean_d (Var_batch(h[:, d]) − 1)² for h [B, E], with Var = E[h²] − E[h]² (ops with gradient rules). */
+export function varianceTerm(b: GraphBuilder, h: Value): Value {
+  const E = h.shape[1];
+  const m = b.mean(h, 0, 'var.mean');
+  const m2 = b.mean(b.mul(h, h, 'var.sq'), 0, 'var.mean_sq');
+  const v = b.sub(m2, b.mul(m, m, 'var.mean2'), 'var.var');
+  return b.mseLoss(b.reshape(v, [1, E]), b.constant('var.one', [1, E], new Float32Array(E).fill(1)), { denom: E, name: 'variance' });
 }
 
 /**

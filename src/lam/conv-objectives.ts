@@ -7,6 +7,10 @@
  *                  φ(o_{t+1}); the IDM still sees the raw frames (as it would when deployed)
  *   latent-ema[:τ] latent-space FDM (LAOM-style): ĥ = F(h_t, z) predicts sg(E_ema(o_{t+1})),
  *                  h_t = E_θ(o_t), E_ema ← τE_ema + (1−τ)E_θ
+ *                  latent-ema:τ:μ adds μ·mean_d (Var_batch(h_t,d) − 1)², a VICReg-style variance
+ *                  term on the online embedding: the MSE to an unnormalised target lets the
+ *                  embedding shrink to a near-constant (BYOL normalises its outputs; the op set
+ *                  has no normalisation), this keeps its per-dim variance at 1
  *   latent-nosg    the same with target E_θ(o_{t+1}) and its gradient: it collapses (shown, not used)
  *   sup:λ[:p]      recon + λ · Σ_labelled ‖onehot(a) − H z‖² / #labelled; each sample labelled
  *                  with probability p (λ_eff = λ: averaged over labelled samples only)
@@ -19,12 +23,12 @@ import { UsageError } from '../cli/usage.js';
 export type ConvObjective =
   | { kind: 'recon' }
   | { kind: 'oracle' }
-  | { kind: 'latent'; ema: true; tau: number }
+  | { kind: 'latent'; ema: true; tau: number; variance: number }
   | { kind: 'latent'; ema: false }
   | { kind: 'sup'; lambda: number; p: number }
   | { kind: 'cross' };
 
-export const CONV_OBJECTIVE_FORMS = 'recon | oracle | latent-ema[:<τ in [0,1)>] | latent-nosg | sup:<λ≥0>[:<p in (0,1]>] | cross';
+export const CONV_OBJECTIVE_FORMS = 'recon | oracle | latent-ema[:<τ in [0,1)>[:<μ ≥ 0>]] | latent-nosg | sup:<λ≥0>[:<p in (0,1]>] | cross';
 
 /** Parses `--objective` for the conv LAMs; errors name the flag and the accepted forms. */
 export function parseConvObjective(text: string, flag = '--objective'): ConvObjective {
@@ -46,8 +50,13 @@ export function parseConvObjective(text: string, flag = '--objective'): ConvObje
       arity(1, 1);
       return { kind: parts[0] };
     case 'latent-ema':
-      arity(1, 2);
-      return { kind: 'latent', ema: true, tau: parts.length === 2 ? num(1, 'τ (EMA decay)', 0, 1, false, true) : 0.99 };
+      arity(1, 3);
+      return {
+        kind: 'latent',
+        ema: true,
+        tau: parts.length >= 2 ? num(1, 'τ (EMA decay)', 0, 1, false, true) : 0.99,
+        variance: parts.length === 3 ? num(2, 'μ (variance-term weight)', 0, Infinity, false, false) : 0,
+      };
     case 'latent-nosg':
       arity(1, 1);
       return { kind: 'latent', ema: false };
@@ -63,7 +72,7 @@ export function parseConvObjective(text: string, flag = '--objective'): ConvObje
 export function convObjectiveLabel(o: ConvObjective): string {
   switch (o.kind) {
     case 'latent':
-      return o.ema ? 'latent-ema' : 'latent-nosg';
+      return o.ema ? (o.variance > 0 ? `latent-ema-var:${o.variance}` : 'latent-ema') : 'latent-nosg';
     case 'sup':
       return `sup:${o.lambda}${o.p !== 1 ? `:${o.p}` : ''}`;
     default:

@@ -30,7 +30,7 @@ export interface SweepOptions {
   probePairs?: number;
   /** Restrict the groups (tests use a subset). */
   groups?: SweepGroup[];
-  /** Restrict the remedies (objective texts, e.g. ['oracle', 'cross']); default all four. */
+  /** Restrict the remedies (REMEDY_NAMES, e.g. ['oracle', 'cross']); default all. */
   remedies?: string[];
   /** Save every trained run here (run directories for `lamkit analyze --run`). */
   saveDir?: string;
@@ -118,6 +118,13 @@ interface Config {
   strength: number;
 }
 
+/** Remedy names (for --remedies) and their objectives. */
+export const REMEDY_NAMES = ['oracle', 'latent-ema', 'latent-ema-var', 'sup', 'cross'] as const;
+function remedyObjectives(supLambda: number): [string, string][] {
+  // latent-ema-var: the EMA target plus the variance term (μ = 1) that keeps the embedding from shrinking.
+  return [['oracle', 'oracle'], ['latent-ema', 'latent-ema'], ['latent-ema-var', 'latent-ema:0.99:1'], ['sup', `sup:${supLambda}:0.05`], ['cross', 'cross']];
+}
+
 /** The configurations of the findings suite. */
 export function findingsConfigs(o: SweepOptions): Config[] {
   const groups = new Set(o.groups ?? ['leakage', 'remedies', 'vq', 'collapse']);
@@ -126,7 +133,7 @@ export function findingsConfigs(o: SweepOptions): Config[] {
   const out: Config[] = [];
   if (groups.has('leakage')) for (const s of o.strengths) out.push({ group: 'leakage', objective: 'recon', bottleneck: cont, strength: s });
   if (groups.has('remedies'))
-    for (const obj of ['oracle', 'latent-ema', `sup:${o.supLambda}:0.05`, 'cross'].filter((x) => !o.remedies || o.remedies.includes(x.split(':')[0])))
+    for (const [name, obj] of remedyObjectives(o.supLambda).filter(([n]) => !o.remedies || o.remedies.includes(n)))
       out.push({ group: 'remedies', objective: obj, bottleneck: cont, strength: smax });
   if (groups.has('vq')) for (const s of o.strengths) out.push({ group: 'vq', objective: 'recon', bottleneck: { kind: 'vq', codes: o.codes }, strength: s });
   if (groups.has('collapse')) out.push({ group: 'collapse', objective: 'latent-nosg', bottleneck: cont, strength: smax });
@@ -335,7 +342,7 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
       `Conv U-Net LAM (${o.preset}, PRESETS.md) trained ${o.steps} steps per run, ${o.seeds} seeds per configuration, distractor strengths ${o.strengths.join(', ')}. ` +
         `Probes on held-out data: z is residualised on an embedding of o_t (a seeded random projection of the frame, the FDM encoder's bottom map averaged per channel, a 4×4 pool of the agent-only view), then linear probes (src/analysis/probes.ts); mean ± std over seeds. ` +
           `Action quality is the state-conditional linear probe (z̃ ⊗ one-hot of the agent's cell in a 2×2 partition): the conv IDM codes the action differently per image region, which one global linear map cannot read; the plain linear probe is shown beside it.`,
-      `Remedies at distractors ${smax}: oracle agent-only representation, latent FDM against an EMA target encoder, action supervision (λ = ${o.supLambda}, p = 0.05, averaged over labelled samples), cross-exogenous reconstruction on counterfactual pairs. latent-nosg is the same latent FDM without stop-gradient (it collapses).`,
+      `Remedies at distractors ${smax}: oracle agent-only representation, latent FDM against an EMA target encoder (latent-ema; latent-ema-var adds a variance term μ = 1 that keeps the online embedding's per-dim batch variance at 1), action supervision (λ = ${o.supLambda}, p = 0.05, averaged over labelled samples), cross-exogenous reconstruction on counterfactual pairs. latent-nosg is the same latent FDM without stop-gradient (it collapses).`,
       `Checks: ${passed}/${res.checks.length} pass. ` + res.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'} ${c.claim} — ${c.detail}.`).join(' '),
       `Timing: ${ms.toFixed(1)} ms per training step (forward + backward + Adam) vs ${rms.toFixed(2)} ms rendering one batch (${((100 * rms) / (ms + rms)).toFixed(1)}% of a step); sweep ${seconds.toFixed(0)} s.`,
     ],

@@ -131,7 +131,9 @@ describe(`VQ bottleneck in the graph engine (seed ${seed})`, () => {
     expect(() => parseBottleneck('gumbel')).toThrow(/--bottleneck: unknown bottleneck 'gumbel'.*continuous.*vq:<codes>/);
     expect(() => new VqMaintainer({ codes: 1, dim: 2 }, new Rng(1))).toThrow(/codes.*≥ 2/);
     expect(parseConvObjective('sup:20:0.05')).toEqual({ kind: 'sup', lambda: 20, p: 0.05 });
-    expect(parseConvObjective('latent-ema')).toEqual({ kind: 'latent', ema: true, tau: 0.99 });
+    expect(parseConvObjective('latent-ema')).toEqual({ kind: 'latent', ema: true, tau: 0.99, variance: 0 });
+    expect(parseConvObjective('latent-ema:0.9:2')).toEqual({ kind: 'latent', ema: true, tau: 0.9, variance: 2 });
+    expect(() => parseConvObjective('latent-ema:0.9:-1')).toThrow(/--objective: μ \(variance-term weight\) must be in \[0, ∞\]/);
     expect(() => parseConvObjective('sup:1:0')).toThrow(/--objective: p \(labelled fraction\) must be in \(0, 1\]/);
     expect(() => parseConvObjective('pixels')).toThrow(/--objective: unknown objective 'pixels'; expected one of recon \| oracle/);
   });
