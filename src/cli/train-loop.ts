@@ -17,7 +17,7 @@ import type { ResumableSource, SourceState } from '../lam/batches.js';
 import { CHECKPOINT_FILE, type Checkpoint, checkpointOf, loadCheckpoint, restoreCheckpoint, saveCheckpoint, writeFileAtomic } from '../lam/checkpoint.js';
 import { Trainer, type TrainResult } from '../lam/trainer.js';
 import { makeDir } from '../util/make-dir.js';
-import { UsageError } from './usage.js';
+import { UsageError, numberFlag } from './usage.js';
 
 export interface TrainLoopOptions {
   model: CompiledModel;
@@ -79,6 +79,69 @@ export function resumeSetting<T>(ck: Checkpoint, key: string, flag: string, give
   if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(given))
     throw new UsageError(`--resume: ${ck.file} was trained with ${flag} ${JSON.stringify(saved)}, got ${flag} ${JSON.stringify(given)}; leave ${flag} out to continue with the checkpoint's`);
   return given;
+}
+
+/** The flags every train command shares (run control, optimiser, backend), for parseFlags. */
+export const TRAIN_LOOP_FLAGS = {
+  steps: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  optimizer: { type: 'string' },
+  backend: { type: 'string' },
+  threads: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  resume: { type: 'string' },
+  chunk: { type: 'string' },
+  'log-every': { type: 'string' },
+  json: { type: 'boolean' },
+  'check-finite': { type: 'boolean' },
+  'no-check-finite': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** What parseFlags returns for TRAIN_LOOP_FLAGS' run-control flags. */
+export interface LoopFlagValues {
+  steps?: string;
+  chunk?: string;
+  'log-every'?: string;
+  'checkpoint-every'?: string;
+  out?: string;
+  resume?: string;
+  threads?: string;
+  json?: boolean;
+  'no-check-finite'?: boolean;
+}
+
+/** Run-control settings: --steps defaults to the checkpoint's total (else 1000), --out to --resume's DIR. */
+export function loopSettings(values: LoopFlagValues, ck?: Checkpoint) {
+  const checkpointEvery = values['checkpoint-every'] === undefined ? undefined : numberFlag('checkpoint-every', values['checkpoint-every'], 0, { min: 1, integer: true });
+  const out = values.out ?? values.resume;
+  if (checkpointEvery !== undefined && !out) throw new UsageError('train: --checkpoint-every needs --out DIR (where the checkpoint goes)');
+  return {
+    steps: numberFlag('steps', values.steps, (ck?.config.steps as number | undefined) ?? 1000, { min: 1, integer: true }),
+    chunk: numberFlag('chunk', values.chunk, 50, { min: 1, integer: true }),
+    logEvery: numberFlag('log-every', values['log-every'], 10, { min: 1, integer: true }),
+    checkpointEvery,
+    out,
+    threads: values.threads === undefined ? undefined : numberFlag('threads', values.threads, 0, { min: 1, integer: true }),
+    checkFinite: !values['no-check-finite'],
+    json: values.json === true,
+  };
+}
+
+/** Applies --threads to the model's backend (native-cpu only); returns the thread count the run uses. */
+export async function applyThreads(model: CompiledModel, threads: number | undefined): Promise<number> {
+  const be = (await (await import('../backends/registry.js')).resolveBackend({ name: model.backend })).backend as {
+    setThreads?: (n: number) => void;
+    info(): { threads?: number };
+  };
+  if (threads !== undefined) {
+    if (!be.setThreads) throw new UsageError(`train: --threads applies to native-cpu, not ${model.backend}`);
+    be.setThreads(threads);
+  }
+  return be.info().threads ?? 1;
 }
 
 function checkCompatible(ck: Checkpoint, config: Record<string, unknown>): void {

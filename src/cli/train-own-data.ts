@@ -16,7 +16,7 @@ import { CHECKPOINT_FILE } from '../lam/checkpoint.js';
 import type { OptimizerName } from '../lam/objective.js';
 import { blockCache, chooseShuffle, ownDataPreset, ownDataSource, planOwnData, type OwnObjective } from '../lam/own-data.js';
 import { probeOwnData } from '../lam/own-data-probes.js';
-import { readResume, resumeSetting, trainLoop } from './train-loop.js';
+import { TRAIN_LOOP_FLAGS, applyThreads, loopSettings, readResume, resumeSetting, trainLoop } from './train-loop.js';
 import { makeDir } from '../util/make-dir.js';
 import { UsageError, numberFlag, parseFlags } from './usage.js';
 
@@ -62,6 +62,7 @@ Trains a LAM on your own sequences, streamed from disk (never loaded whole) in a
   --no-check-finite    skip the per-step NaN/Inf checks on feeds and loss (the data is always checked)`;
 
 const FLAGS = {
+  ...TRAIN_LOOP_FLAGS,
   data: { type: 'string' },
   actions: { type: 'string' },
   k: { type: 'string' },
@@ -73,22 +74,6 @@ const FLAGS = {
   'read-buffer': { type: 'string' },
   shuffle: { type: 'string' },
   'shuffle-buffer': { type: 'string' },
-  steps: { type: 'string' },
-  batch: { type: 'string' },
-  lr: { type: 'string' },
-  optimizer: { type: 'string' },
-  backend: { type: 'string' },
-  threads: { type: 'string' },
-  seed: { type: 'string' },
-  out: { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  resume: { type: 'string' },
-  chunk: { type: 'string' },
-  'log-every': { type: 'string' },
-  json: { type: 'boolean' },
-  'check-finite': { type: 'boolean' },
-  'no-check-finite': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function parseChannels(v: string | undefined): [number, number, number, number] | undefined {
@@ -146,14 +131,7 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
     const lr = given('lr', '--lr', num(values.lr, 'lr', { min: 0, minExclusive: true })) ?? preset.lr;
     const optimizer = (given('optimizer', '--optimizer', values.optimizer) ?? 'adam') as OptimizerName;
     if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`--optimizer: expected adam, adamw or sgd, got '${optimizer}'`);
-    const steps = numberFlag('steps', values.steps, (ck?.config.steps as number | undefined) ?? 1000, { min: 1, integer: true });
-    const chunk = numberFlag('chunk', values.chunk, 50, { min: 1, integer: true });
-    const logEvery = numberFlag('log-every', values['log-every'], 10, { min: 1, integer: true });
-    const checkpointEvery = num(values['checkpoint-every'], 'checkpoint-every', { min: 1, integer: true });
-    const out = values.out ?? values.resume;
-    const threads = num(values.threads, 'threads', { min: 1, integer: true });
-    const checkFinite = !values['no-check-finite'];
-    const json = values.json === true;
+    const { steps, chunk, logEvery, checkpointEvery, out, threads, checkFinite, json } = loopSettings(values, ck);
 
     let split;
     try {
@@ -181,14 +159,7 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
     const { plan } = planned;
     const model = await compile(plan, { backend: values.backend });
     try {
-      const be = (await (await import('../backends/registry.js')).resolveBackend({ name: model.backend })).backend as {
-        setThreads?: (n: number) => void;
-        info(): { threads?: number };
-      };
-      if (threads !== undefined) {
-        if (!be.setThreads) throw new UsageError(`--threads applies to native-cpu, not ${model.backend}`);
-        be.setThreads(threads);
-      }
+      const usedThreads = await applyThreads(model, threads);
       const source = ownDataSource(ds, split.train, { batch, seed: seed + 1, supervised: objective === 'sup', labelled, shuffle });
       // Every key but steps/chunk/backend/threads/checkFinite must match on --resume.
       const config = {
@@ -210,7 +181,7 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
         optimizer,
         seed,
         backend: model.backend,
-        threads: be.info().threads ?? 1,
+        threads: usedThreads,
         chunk,
         checkFinite,
       };

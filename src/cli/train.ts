@@ -14,7 +14,7 @@ import { CHECKPOINT_FILE, loadCheckpoint } from '../lam/checkpoint.js';
 import type { OptimizerName } from '../lam/objective.js';
 import { PRESETS, getPreset } from '../lam/presets.js';
 import { planPreset } from '../lam/training.js';
-import { readResume, resumeSetting, trainLoop } from './train-loop.js';
+import { TRAIN_LOOP_FLAGS, applyThreads, loopSettings, readResume, resumeSetting, trainLoop } from './train-loop.js';
 import { UsageError, numberFlag, parseFlags } from './usage.js';
 
 const HELP = `usage: lamkit train --preset NAME [options]
@@ -66,25 +66,7 @@ export async function run(argv: string[]): Promise<number> {
     const { ownDataTrainCommand } = await import('./train-own-data.js');
     return ownDataTrainCommand(argv);
   }
-  const { values } = parseFlags('train', argv, {
-    preset: { type: 'string' },
-    steps: { type: 'string' },
-    batch: { type: 'string' },
-    lr: { type: 'string' },
-    optimizer: { type: 'string' },
-    backend: { type: 'string' },
-    threads: { type: 'string' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-    'checkpoint-every': { type: 'string' },
-    resume: { type: 'string' },
-    chunk: { type: 'string' },
-    'log-every': { type: 'string' },
-    json: { type: 'boolean' },
-    'check-finite': { type: 'boolean' },
-    'no-check-finite': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parseFlags('train', argv, { preset: { type: 'string' }, ...TRAIN_LOOP_FLAGS });
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -102,20 +84,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   const num = (v: string | undefined, name: string, fallback: number, o: Parameters<typeof numberFlag>[3]) =>
     v === undefined ? undefined : numberFlag(name, v, fallback, o);
-  const steps = numberFlag('steps', values.steps, (ck?.config.steps as number | undefined) ?? 1000, { min: 1, integer: true });
   const batch = given('batch', '--batch', num(values.batch, 'batch', 0, { min: 1, integer: true })) ?? preset.batch;
   const lr = given('lr', '--lr', num(values.lr, 'lr', 0, { min: 0, minExclusive: true })) ?? preset.lr;
   const seed = given('seed', '--seed', num(values.seed, 'seed', 0, { min: 0, integer: true })) ?? 0;
   const optimizer = (given('optimizer', '--optimizer', values.optimizer) ?? 'adam') as OptimizerName;
   if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`train: --optimizer must be adam, adamw or sgd, got '${optimizer}'`);
-  const chunk = numberFlag('chunk', values.chunk, 50, { min: 1, integer: true });
-  const logEvery = numberFlag('log-every', values['log-every'], 10, { min: 1, integer: true });
-  const checkpointEvery = values['checkpoint-every'] === undefined ? undefined : numberFlag('checkpoint-every', values['checkpoint-every'], 0, { min: 1, integer: true });
-  const out = values.out ?? values.resume;
-  if (checkpointEvery !== undefined && !out) throw new UsageError('train: --checkpoint-every needs --out DIR (where the checkpoint goes)');
-  const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 0, { min: 1, integer: true });
-  const checkFinite = !values['no-check-finite'];
-  const json = values.json === true;
+  const { steps, chunk, logEvery, checkpointEvery, out, threads, checkFinite, json } = loopSettings(values, ck);
 
   let planned;
   try {
@@ -127,15 +101,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { lam, plan } = planned;
   const model = await compile(plan, { backend: values.backend });
-  const be = (await (await import('../backends/registry.js')).resolveBackend({ name: model.backend })).backend as {
-    setThreads?: (n: number) => void;
-    info(): { threads?: number };
-  };
-  if (threads !== undefined) {
-    if (!be.setThreads) throw new UsageError(`train: --threads applies to native-cpu, not ${model.backend}`);
-    be.setThreads(threads);
-  }
-  const config = { preset: preset.name, steps, batch, lr, optimizer, seed, backend: model.backend, threads: be.info().threads ?? 1, chunk, checkFinite };
+  const usedThreads = await applyThreads(model, threads);
+  const config = { preset: preset.name, steps, batch, lr, optimizer, seed, backend: model.backend, threads: usedThreads, chunk, checkFinite };
   try {
     const { exitCode } = await trainLoop({
       model,

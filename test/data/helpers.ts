@@ -3,8 +3,9 @@
  * np.savez / np.savez_compressed produce) so the .npz tests need no NumPy, and raw .npy headers
  * for the dtypes and orders lamkit refuses.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { writeFileSync } from 'node:fs';
 import { encodeNpy, type NpyData } from '../../src/data/npy.js';
 
 /** Writes a zip of `entries` (name → bytes) with method 0 (stored) or 8 (deflate). */
@@ -84,4 +85,15 @@ export function randomSequences(n: number, t: number, frame: number[], seedVal: 
     out[i] = ((x >>> 0) / 4294967296) * 2 - 1;
   }
   return out;
+}
+
+/** Why NumPy interop tests cannot run here (no /usr/bin/python3 or no numpy), or null when they can. */
+export function numpyMissing(): string | null {
+  if (!existsSync('/usr/bin/python3')) return 'no /usr/bin/python3';
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import numpy'], { stdio: 'pipe' });
+    return null;
+  } catch {
+    return 'numpy not importable by /usr/bin/python3';
+  }
 }

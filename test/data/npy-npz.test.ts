@@ -4,7 +4,7 @@
  * size, a broken zip) naming the file, what was found and what was expected.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,20 +13,11 @@ import { Dataset } from '../../src/data/dataset.js';
 import { encodeNpy, writeNpy } from '../../src/data/npy.js';
 import { openNpz } from '../../src/data/npz.js';
 import { testSeed } from '../../src/data/rng.js';
-import { randomSequences, rawNpy, writeNpz, writeZip } from './helpers.js';
+import { numpyMissing, randomSequences, rawNpy, writeNpz, writeZip } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lamkit-owndata-'));
 const seed = testSeed();
 
-function numpyMissing(): string | null {
-  if (!existsSync('/usr/bin/python3')) return 'no /usr/bin/python3';
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import numpy'], { stdio: 'pipe' });
-    return null;
-  } catch {
-    return 'numpy not importable by /usr/bin/python3';
-  }
-}
 
 describe(`npy by offset (seed ${seed})`, () => {
   it('reads float32 and uint8 (scaled by 1/255) windows equal to the array', () => {

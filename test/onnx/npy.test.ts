@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { numpyMissing } from '../data/helpers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeNpy, encodeNpy, readNpy, writeNpy, checkNpy } from '../../src/data/npy.js';
@@ -13,15 +14,6 @@ import { Rng, testSeed } from '../../src/data/rng.js';
 const dir = mkdtempSync(join(tmpdir(), 'lamkit-npy-'));
 const seed = testSeed();
 
-function numpyAvailable(): string | null {
-  if (!existsSync('/usr/bin/python3')) return 'no /usr/bin/python3';
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import numpy'], { stdio: 'pipe' });
-    return null;
-  } catch {
-    return 'numpy not importable by /usr/bin/python3';
-  }
-}
 
 describe(`npy (seed ${seed})`, () => {
   const rng = new Rng(seed);
@@ -51,7 +43,7 @@ describe(`npy (seed ${seed})`, () => {
     expect(Array.from(decodeNpy(padded.subarray(1), 'x.npy').data)).toEqual([1.5, -2, 3.25]);
   });
 
-  const why = numpyAvailable();
+  const why = numpyMissing();
   it.skipIf(why !== null)(`interoperates with NumPy${why ? ` (skipped: ${why})` : ''}`, () => {
     const a = rng.fillNormal(new Float32Array(24));
     const p = join(dir, 'a.npy');
