@@ -91,7 +91,17 @@ extern "C" void lam_f32_conv2d(const float* x, const float* w, float* y, int64_t
     Scratch out((size_t)(nb > 1 ? OC * ld : 1));
     for (int64_t n = n0; n < n1; n += nb) {
       const int64_t cnt = std::min(nb, n1 - n);
-      lamkit::im2col(x + n * C * H * W, cnt, C * H * W, g, col.p, ld);
+      if (gt > 1) {
+        // Batch below the thread count (batch-1 inference): the GEMM is threaded, so split the
+        // im2col over channels too instead of running it serially between parallel GEMMs.
+        lamkit::parallel_for(C, (double)(KH * KW * OHW * cnt), [&](int64_t c0, int64_t c1) {
+          ConvGeom gc = g;
+          gc.C = c1 - c0;
+          lamkit::im2col(x + n * C * H * W + c0 * H * W, cnt, C * H * W, gc, col.p + c0 * KH * KW * ld, ld);
+        });
+      } else {
+        lamkit::im2col(x + n * C * H * W, cnt, C * H * W, g, col.p, ld);
+      }
       if (cnt == 1) {
         lamkit::sgemm(0, 0, OC, OHW, CKK, w, CKK, col.p, ld, y + n * OC * OHW, OHW, acc, gt);
         continue;

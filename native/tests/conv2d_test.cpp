@@ -91,6 +91,8 @@ int main() {
       {2, 3, 32, 32, 16, 4, 4, 2, 2, 1, 1, 1, 1},    {1, 2, 6, 6, 2, 3, 3, 1, 1, 0, 0, 1, 1},
       // Taps that never land inside the image (padding ≥ the image): empty tap ranges.
       {2, 3, 1, 2, 4, 5, 5, 1, 1, 2, 3, 1, 1},       {1, 2, 2, 1, 3, 3, 4, 2, 1, 2, 3, 2, 1},
+      // Batch 1 with enough work for a threaded GEMM: im2col split over channels (7: uneven).
+      {1, 16, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1},   {1, 7, 40, 40, 32, 4, 4, 2, 2, 1, 1, 1, 1},
   };
   printf("conv2d_test: ISA %s, threads %d\n", lam_isa_name(), lam_get_num_threads());
   for (const char* isa : {"auto", "scalar"}) {
