@@ -131,7 +131,8 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
     const lr = given('lr', '--lr', num(values.lr, 'lr', { min: 0, minExclusive: true })) ?? preset.lr;
     const optimizer = (given('optimizer', '--optimizer', values.optimizer) ?? 'adam') as OptimizerName;
     if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`--optimizer: expected adam, adamw or sgd, got '${optimizer}'`);
-    const { steps, chunk, logEvery, checkpointEvery, out, threads, checkFinite, json } = loopSettings(values, ck);
+    const loop = loopSettings(values, ck);
+    const { steps, chunk, out, threads, checkFinite, json } = loop;
 
     let split;
     try {
@@ -196,12 +197,7 @@ export async function ownDataTrainCommand(argv: string[]): Promise<number> {
         model,
         source,
         config,
-        steps,
-        chunk,
-        logEvery,
-        json,
-        out,
-        checkpointEvery,
+        ...loop,
         resume: ck,
         header,
         startInfo: { data_description: ds.describe(), train_transitions: split.train.length, heldout_transitions: split.test.length, peak_bytes: plan.memory.peakBytes },

@@ -89,7 +89,8 @@ export async function run(argv: string[]): Promise<number> {
   const seed = given('seed', '--seed', num(values.seed, 'seed', 0, { min: 0, integer: true })) ?? 0;
   const optimizer = (given('optimizer', '--optimizer', values.optimizer) ?? 'adam') as OptimizerName;
   if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`train: --optimizer must be adam, adamw or sgd, got '${optimizer}'`);
-  const { steps, chunk, logEvery, checkpointEvery, out, threads, checkFinite, json } = loopSettings(values, ck);
+  const loop = loopSettings(values, ck);
+  const { steps, chunk, threads, checkFinite } = loop;
 
   let planned;
   try {
@@ -108,12 +109,7 @@ export async function run(argv: string[]): Promise<number> {
       model,
       source: defaultSource(lam.preset, batch, seed + 1),
       config,
-      steps,
-      chunk,
-      logEvery,
-      json,
-      out,
-      checkpointEvery,
+      ...loop,
       resume: ck,
       startInfo: { peak_bytes: plan.memory.peakBytes, tape_ops: plan.ops.length },
       header: [
