@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ownDataTrainCommand } from '../../src/cli/train-own-data.js';
+import { run as trainCommand } from '../../src/cli/train.js';
 import { LinearExo } from '../../src/data/linear-exo.js';
 import { writeNpy } from '../../src/data/npy.js';
 import { Rng, testSeed } from '../../src/data/rng.js';
@@ -150,7 +151,8 @@ describe(`lamkit train --data (seed ${seed})`, () => {
       const start = JSON.parse(logs.filter((x) => x.includes('"kind":"start"')).pop()!) as { shuffle: { mode: string } };
       expect(start.shuffle.mode).toBe(shuffle);
       expect(await ownDataTrainCommand([...common, '--steps', '20', '--out', part])).toBe(0);
-      expect(await ownDataTrainCommand(['--resume', part, '--steps', '40', '--json', '--chunk', '10', '--log-every', '1'])).toBe(0);
+      // `lamkit train --resume DIR` without --data reaches the own-data command through train.ts.
+      expect(await trainCommand(['--resume', part, '--steps', '40', '--json', '--chunk', '10', '--log-every', '1'])).toBe(0);
       expect(losses(part).map((e) => e.loss)).toEqual(losses(full).map((e) => e.loss));
     }
     await expect(ownDataTrainCommand(['--resume', join(dir, 'resume-part-full'), '--steps', '60', '--batch', '32'])).rejects.toThrow(/--batch/);
