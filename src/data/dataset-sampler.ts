@@ -3,8 +3,8 @@
  *
  * Each epoch visits every training transition once, in a permutation drawn from
  * Rng(seed, epoch): the same seed gives the same batches whatever the read buffer, and the
- * state {epoch, position} is all a resume needs. The index list costs 4 bytes per transition
- * (8 above 2³² transitions), far less than the data. Two orders:
+ * state {epoch, position} is all a resume needs. The training list and the epoch order cost
+ * 4 bytes per transition each (8 above 2³² transitions), far less than the data. Two orders:
  *   full   a uniform permutation (Fisher–Yates). Each transition is a random read: right when
  *          the data sits in the page cache, slow (one disk seek per transition) when it does not.
  *   block  the index list is cut into blocks of `blockLen` consecutive transitions; the block
