@@ -70,6 +70,13 @@ export { runExperiment } from './analysis/experiment.js';
 export { diagnose } from './analysis/diagnose.js';
 export { trainLinearLam } from './lam/linear-objectives.js';
 
+// ---- your own data (.npy/.npz files or shard directories, streamed)
+export { Dataset, type DataKind, type ActionInfo, type DatasetOpenOptions } from './data/dataset.js';
+export { openNpz, type NpzArchive } from './data/npz.js';
+export { TransitionSampler, splitTransitions } from './data/dataset-sampler.js';
+export { ownDataPreset, planOwnData, ownDataSource, type OwnObjective } from './lam/own-data.js';
+export { probeOwnData } from './lam/own-data-probes.js';
+
 // ---- reports
 export { loadReport, upsertSection, writeReport } from './report/report.js';
 
