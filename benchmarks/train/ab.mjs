@@ -16,7 +16,8 @@
  *   node node_modules/cmake-js/bin/cmake-js build --out /tmp/b --CDLAMKIT_CUDA=OFF
  */
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -70,7 +71,13 @@ for (let s = 0; s < steps; s++) {
 }
 
 const sides = ['a', 'b'].map((k) => {
-  const addon = require(values[k]);
+  // A relative path is relative to the working directory (require would treat it as a package).
+  const file = resolve(values[k]);
+  if (!existsSync(file)) {
+    console.error(`ab.mjs: --${k} ${values[k]}: no such addon file (${file})`);
+    process.exit(2);
+  }
+  const addon = require(file);
   const backend = new NativeCpuBackend(addon);
   backend.setThreads(threads);
   return { k, path: values[k], addon, backend, ms: [], cpu: 0, losses: null };
