@@ -12,12 +12,14 @@
  * every k costs O(D·d_a) after one O(D³) pass. z* = U_kᵀ ê is uncorrelated with o_t by
  * construction, so this is already the residualised probe of §4. In-sample estimates: their
  * upward bias is about k/n_labelled.
- * Cost: O(n·D²) for the Gram matrices, O(D³) for the eigendecomposition and pseudo-inverses.
+ * Every quantity is a linear map of the covariance of [o_t; o_{t+1}; a], so the data is read once,
+ * streaming (TransitionMoments, float64 sums of outer products), in O((2D + d_a)²) memory.
+ * Cost: O(n·(2D + d_a)²) for the sums, O(D³) for the eigendecomposition and pseudo-inverses.
  */
 import { Matrix } from 'ml-matrix';
 import { Rng } from '../data/rng.js';
 import { lossFloor } from './closed-form.js';
-import { empiricalInnovation } from './empirical.js';
+import { MomentAccumulator } from './moments.js';
 import { pinvSym, symEig } from './linalg.js';
 
 /** Per-k diagnostic with action labels. */
@@ -57,8 +59,72 @@ export interface DiagnoseOptions {
   labelled?: number;
 }
 
+/** Covariances a diagnosis needs, from {@link TransitionMoments} (one streaming pass). */
+export interface MomentSummary {
+  /** Feature dim d. */
+  d: number;
+  /** Transitions n. */
+  n: number;
+  /** Covariance of [o_t; o_{t+1}] over all n transitions, 2d×2d. */
+  all: Matrix;
+  /** Covariance of [o_t; o_{t+1}; a] over the first m (labelled) transitions, (2d+dA)². */
+  labelled?: { cov: Matrix; m: number; dA: number };
+}
+
 /**
- * Runs the diagnostic on n transitions.
+ * Accumulates, transition by transition (in data order), the float64 sums a diagnosis needs:
+ * outer products of [o_t; o_{t+1}] over all rows and of [o_t; o_{t+1}; a] over the first
+ * `labelled` rows. Memory O((2d + dA)²) whatever n is.
+ */
+export class TransitionMoments {
+  private readonly lab: MomentAccumulator | null;
+  private readonly rest: MomentAccumulator;
+  private readonly z: Float64Array;
+  private rows = 0;
+
+  /** @param shift a typical observation (e.g. the first): rows are summed relative to it. */
+  constructor(
+    readonly d: number,
+    readonly dA: number,
+    readonly labelled: number,
+    shift: ArrayLike<number>,
+  ) {
+    const s2 = new Float64Array(2 * d + dA);
+    for (let j = 0; j < d; j++) s2[j] = s2[d + j] = shift[j];
+    this.rest = new MomentAccumulator(2 * d, s2.slice(0, 2 * d));
+    this.lab = dA > 0 ? new MomentAccumulator(2 * d + dA, s2) : null;
+    this.z = new Float64Array(2 * d + dA);
+  }
+
+  /** Adds transition (o_t, o_{t+1}) and, for the first `labelled` rows, its action a_t. */
+  add(o0: ArrayLike<number>, o1: ArrayLike<number>, a: ArrayLike<number> | null): void {
+    const { d, z } = this;
+    for (let j = 0; j < d; j++) {
+      z[j] = o0[j];
+      z[d + j] = o1[j];
+    }
+    if (this.lab && this.rows < this.labelled) {
+      if (!a) throw new RangeError(`TransitionMoments: transition ${this.rows} is labelled (< ${this.labelled}) but has no action`);
+      for (let j = 0; j < this.dA; j++) z[2 * d + j] = a[j];
+      this.lab.add(z);
+    } else {
+      this.rest.add(z);
+    }
+    this.rows++;
+  }
+
+  summary(): MomentSummary {
+    const all = new MomentAccumulator(2 * this.d, this.rest.shift);
+    all.merge(this.rest);
+    if (this.lab) all.merge(this.lab);
+    const out: MomentSummary = { d: this.d, n: all.count, all: all.covariance() };
+    if (this.lab) out.labelled = { cov: this.lab.covariance(), m: this.lab.count, dA: this.dA };
+    return out;
+  }
+}
+
+/**
+ * Runs the diagnostic on n transitions held in memory.
  * @param oT o_t, row-major [n, d]; @param oT1 o_{t+1}, [n, d];
  * @param actions a_t, [n, dA] (optional; only the first `opts.labelled` rows are read).
  */
@@ -70,8 +136,34 @@ export function diagnose(
   actions?: { data: ArrayLike<number>; dim: number },
   opts: DiagnoseOptions = {},
 ): Diagnosis {
-  const inn = empiricalInnovation(oT, oT1, n, d);
-  const spectrum = inn.spectrum.map((v) => Math.max(v, 0));
+  if (!Number.isInteger(n) || n < 2 || !Number.isInteger(d) || d < 1) throw new RangeError(`diagnose: need n ≥ 2 and d ≥ 1 integers, got n=${n}, d=${d}`);
+  if (oT.length !== n * d || oT1.length !== n * d)
+    throw new RangeError(`diagnose: o_t and o_{t+1} must be [${n}, ${d}] = ${n * d} values, got ${oT.length} and ${oT1.length}`);
+  const m = actions ? (opts.labelled ?? n) : 0;
+  const dA = actions?.dim ?? 0;
+  if (actions) {
+    if (!Number.isInteger(m) || m < 2 || m > n) throw new RangeError(`diagnose: labelled must be an integer in [2, ${n}], got ${m}`);
+    if (!Number.isInteger(dA) || dA < 1 || actions.data.length < m * dA)
+      throw new RangeError(`diagnose: actions must hold ≥ ${m}×${dA} values, got ${actions.data.length}`);
+  }
+  const acc = new TransitionMoments(d, dA, m, Array.from({ length: d }, (_, j) => oT[j]));
+  const row = (X: ArrayLike<number>, r: number, w: number) => Array.from({ length: w }, (_, j) => X[r * w + j]);
+  for (let r = 0; r < n; r++) acc.add(row(oT, r, d), row(oT1, r, d), actions && r < m ? row(actions.data, r, dA) : null);
+  return diagnoseFromMoments(acc.summary());
+}
+
+/** The diagnosis from covariances alone (see the file comment): O(d³), independent of n. */
+export function diagnoseFromMoments(mo: MomentSummary): Diagnosis {
+  const { d, n } = mo;
+  const C = mo.all;
+  const C00 = C.subMatrix(0, d - 1, 0, d - 1);
+  const C10 = C.subMatrix(d, 2 * d - 1, 0, d - 1);
+  const C11 = C.subMatrix(d, 2 * d - 1, d, 2 * d - 1);
+  const P = C10.mmul(pinvSym(C00));
+  // Σ̂_e = C11 − P C01 (the residual covariance of the least-squares fit).
+  const SigmaE = C11.clone().sub(P.mmul(C10.transpose()));
+  const eig = symEig(SigmaE);
+  const spectrum = eig.values.map((v) => Math.max(v, 0));
   const floorByK = spectrum.map((_, i) => lossFloor(spectrum, i + 1));
   const out: Diagnosis = {
     transitions: n,
@@ -80,48 +172,26 @@ export function diagnose(
     totalInnovation: spectrum.reduce((s, v) => s + v, 0),
     floorByK,
   };
-  if (!actions) return out;
-  const dA = actions.dim;
-  const m = opts.labelled ?? n;
-  if (!Number.isInteger(m) || m < 2 || m > n) throw new RangeError(`diagnose: labelled must be an integer in [2, ${n}], got ${m}`);
-  if (!Number.isInteger(dA) || dA < 1 || actions.data.length < m * dA)
-    throw new RangeError(`diagnose: actions must hold ≥ ${m}×${dA} values, got ${actions.data.length}`);
+  if (!mo.labelled) return out;
+  const { cov: Lab, m, dA } = mo.labelled;
 
-  // y = Uᵀ ê on the labelled rows, ê = (o₁ − μ₁) − P̂(o₀ − μ₀) with the all-data means.
-  const { vectors: U } = symEig(inn.SigmaE);
-  const Ut = U.transpose();
-  const Q1 = Float64Array.from(Ut.to1DArray());
-  const Q0 = Float64Array.from(Ut.mmul(inn.P).to1DArray());
-  const mu0 = colMean(oT, n, d);
-  const mu1 = colMean(oT1, n, d);
-  const Y = new Float64Array(m * d);
-  const x0 = new Float64Array(d);
-  const x1 = new Float64Array(d);
-  for (let r = 0; r < m; r++) {
-    for (let j = 0; j < d; j++) {
-      x0[j] = oT[r * d + j] - mu0[j];
-      x1[j] = oT1[r * d + j] - mu1[j];
-    }
-    for (let i = 0; i < d; i++) {
-      let acc = 0;
-      const off = i * d;
-      for (let j = 0; j < d; j++) acc += Q1[off + j] * x1[j] - Q0[off + j] * x0[j];
-      Y[r * d + i] = acc;
-    }
-  }
-  const A = Float64Array.from({ length: m * dA }, (_, i) => actions.data[i]);
-  const Cyy = centredCross(Y, Y, m, d, d);
-  const Cya = centredCross(Y, A, m, d, dA);
-  const Caa = centredCross(A, A, m, dA, dA);
+  // y = Uᵀ ê = Q [o_t; o_{t+1}] with Q = [−UᵀP, Uᵀ]: every covariance with y is Q times one of [o_t; o_{t+1}; a].
+  const Ut = eig.vectors.transpose();
+  const Q = new Matrix(d, 2 * d);
+  Q.setSubMatrix(Ut.mmul(P).neg(), 0, 0);
+  Q.setSubMatrix(Ut, 0, d);
+  const Lzz = Lab.subMatrix(0, 2 * d - 1, 0, 2 * d - 1);
+  const Lza = Lab.subMatrix(0, 2 * d - 1, 2 * d, 2 * d + dA - 1);
+  const Cyy = Q.mmul(Lzz).mmul(Q.transpose());
+  const Cya = Q.mmul(Lza);
+  const Cyo = Q.mmul(Lab.subMatrix(0, 2 * d - 1, 0, d - 1));
+  const Coo = Lab.subMatrix(0, d - 1, 0, d - 1);
+  const Coa = Lab.subMatrix(0, d - 1, 2 * d, 2 * d + dA - 1);
+  const Caa = Lab.subMatrix(2 * d, 2 * d + dA - 1, 2 * d, 2 * d + dA - 1);
   const trA = Caa.trace();
 
   // f_i: R² of y_i on ã = a − Ê[a|o_t], the unpredictable part of the action (only it can enter
   // the innovation, §3; with a policy gain the predictable part would dilute f_i).
-  const O = new Float64Array(m * d);
-  for (let i = 0; i < m * d; i++) O[i] = oT[i];
-  const Coo = centredCross(O, O, m, d, d);
-  const Coa = centredCross(O, A, m, d, dA);
-  const Cyo = centredCross(Y, O, m, d, d);
   const G = pinvSym(Coo).mmul(Coa); // d × dA
   const Cyr = Cya.clone().sub(Cyo.mmul(G));
   const Crr = Caa.clone().sub(Coa.transpose().mmul(G));
@@ -177,54 +247,34 @@ export function diagnose(
 }
 
 /**
- * Gaussian random projection of rows [n, D] to [n, m] (entries N(0, 1/m), seeded): keeps
+ * Gaussian random projection of D-dim rows to m dims (entries N(0, 1/m), seeded): keeps
  * distances in expectation (Johnson–Lindenstrauss) so the spectrum's shape survives, not its
- * exact values. For frames too wide for an O(D³) eigendecomposition.
+ * exact values. For frames too wide for an O(D³) eigendecomposition; applied row by row as
+ * the data streams in.
  */
-export function randomProject(rows: ArrayLike<number>, n: number, D: number, m: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const R = new Float64Array(D * m);
-  const s = 1 / Math.sqrt(m);
-  for (let i = 0; i < R.length; i++) R[i] = rng.normal() * s;
-  const out = new Float32Array(n * m);
-  const acc = new Float64Array(m);
-  for (let r = 0; r < n; r++) {
-    acc.fill(0);
+export class RandomProjection {
+  private readonly R: Float64Array;
+
+  constructor(
+    readonly inDim: number,
+    readonly outDim: number,
+    seed: number,
+  ) {
+    const rng = new Rng(seed);
+    this.R = new Float64Array(inDim * outDim);
+    const s = 1 / Math.sqrt(outDim);
+    for (let i = 0; i < this.R.length; i++) this.R[i] = rng.normal() * s;
+  }
+
+  /** out[0..m) = Rᵀ src[off..off+D). */
+  apply(src: ArrayLike<number>, off: number, out: Float64Array): void {
+    const { R, inDim: D, outDim: m } = this;
+    out.fill(0, 0, m);
     for (let j = 0; j < D; j++) {
-      const v = rows[r * D + j];
+      const v = src[off + j];
       if (v === 0) continue;
-      const off = j * m;
-      for (let c = 0; c < m; c++) acc[c] += v * R[off + c];
-    }
-    for (let c = 0; c < m; c++) out[r * m + c] = acc[c];
-  }
-  return out;
-}
-
-function colMean(X: ArrayLike<number>, n: number, d: number): Float64Array {
-  const mu = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mu[j] += X[i * d + j];
-  for (let j = 0; j < d; j++) mu[j] /= n;
-  return mu;
-}
-
-/** (A − Ā)ᵀ(B − B̄)/n for row-major A [n, p], B [n, q]. */
-function centredCross(A: Float64Array, B: Float64Array, n: number, p: number, q: number): Matrix {
-  const ma = colMean(A, n, p);
-  const mb = colMean(B, n, q);
-  const acc = new Float64Array(p * q);
-  const a = new Float64Array(p);
-  const b = new Float64Array(q);
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < p; j++) a[j] = A[r * p + j] - ma[j];
-    for (let j = 0; j < q; j++) b[j] = B[r * q + j] - mb[j];
-    for (let j = 0; j < p; j++) {
-      const aj = a[j];
-      const off = j * q;
-      for (let l = 0; l < q; l++) acc[off + l] += aj * b[l];
+      const o = j * m;
+      for (let c = 0; c < m; c++) out[c] += v * R[o + c];
     }
   }
-  const M = new Matrix(p, q);
-  for (let j = 0; j < p; j++) for (let l = 0; l < q; l++) M.set(j, l, acc[j * q + l] / n);
-  return M;
 }
