@@ -55,7 +55,7 @@ export function quickSweepOptions(o: { backend?: string; onProgress?: (line: str
   return { preset: 'grid32', quick: true, seeds: SWEEP_DEFAULTS.seeds, steps: SWEEP_DEFAULTS.quickSteps, strengths: SWEEP_DEFAULTS.quickStrengths, codes: SWEEP_DEFAULTS.codes, supLambda: SWEEP_DEFAULTS.supLambda, groups: SWEEP_DEFAULTS.quickGroups, ...o };
 }
 
-const METRICS = ['condAccAction', 'condR2Action', 'r2Action', 'accAction', 'r2Xi', 'r2X', 'sExo', 'r2ActionRaw', 'accActionRaw', 'r2XiRaw', 'finalLoss', 'usage', 'perplexity', 'embedVar', 'msPerStep', 'renderMsPerStep'] as const;
+const METRICS = ['condAccAction', 'condR2Action', 'r2Action', 'accAction', 'r2Xi', 'r2X', 'sExo', 'r2ActionRaw', 'accActionRaw', 'r2XiRaw', 'finalLoss', 'usage', 'perplexity', 'embedVar', 'zVar', 'msPerStep', 'renderMsPerStep'] as const;
 type Metric = (typeof METRICS)[number];
 
 export interface SweepRun {
@@ -83,9 +83,11 @@ export interface SweepRun {
   usage?: number;
   perplexity?: number;
   embedVar?: number;
+  /** Final per-dim variance of z_e: ≲1e-3 means the IDM never left its near-constant start. */
+  zVar?: number;
   msPerStep: number;
   renderMsPerStep: number;
-  curve: { step: number; loss: number; usage?: number; perplexity?: number; embedVar?: number }[];
+  curve: { step: number; loss: number; usage?: number; perplexity?: number; embedVar?: number; zVar?: number }[];
 }
 
 export interface SweepSummary {
@@ -189,9 +191,10 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         usage: last.usage,
         perplexity: last.perplexity,
         embedVar: last.embedVar,
+        zVar: last.zVar,
         msPerStep: r.msPerStep,
         renderMsPerStep: r.renderMsPerStep,
-        curve: r.log.map((e) => ({ step: e.step, loss: e.loss, usage: e.usage, perplexity: e.perplexity, embedVar: e.embedVar })),
+        curve: r.log.map((e) => ({ step: e.step, loss: e.loss, usage: e.usage, perplexity: e.perplexity, embedVar: e.embedVar, zVar: e.zVar })),
       };
       runs.push(run);
       o.onProgress?.(
@@ -347,8 +350,8 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
       `Timing: ${ms.toFixed(1)} ms per training step (forward + backward + Adam) vs ${rms.toFixed(2)} ms rendering one batch (${((100 * rms) / (ms + rms)).toFixed(1)}% of a step); sweep ${seconds.toFixed(0)} s.`,
     ],
     table: {
-      columns: ['group', 'objective / bottleneck', 'distractors', 'acc(a|z̃,s)', 'R²(a|z̃,s)', 'acc(a|z̃)', 'R²(a|z̃)', 'R²(ξ|z̃)', 'R²(x|z̃)', 'S_exo', 'final loss', 'codebook usage', 'perplexity'],
-      rows: res.summary.map((s) => [s.group, s.config, s.strength, f(s, 'condAccAction'), f(s, 'condR2Action'), f(s, 'accAction'), f(s, 'r2Action'), f(s, 'r2Xi'), f(s, 'r2X'), f(s, 'sExo'), f(s, 'finalLoss'), f(s, 'usage'), f(s, 'perplexity')]),
+      columns: ['group', 'objective / bottleneck', 'distractors', 'acc(a|z̃,s)', 'R²(a|z̃,s)', 'acc(a|z̃)', 'R²(a|z̃)', 'R²(ξ|z̃)', 'R²(x|z̃)', 'S_exo', 'final loss', 'codebook usage', 'perplexity', 'z variance'],
+      rows: res.summary.map((s) => [s.group, s.config, s.strength, f(s, 'condAccAction'), f(s, 'condR2Action'), f(s, 'accAction'), f(s, 'r2Action'), f(s, 'r2Xi'), f(s, 'r2X'), f(s, 'sExo'), f(s, 'finalLoss'), f(s, 'usage'), f(s, 'perplexity'), s.mean.zVar === undefined ? null : `${s.mean.zVar.toExponential(1)} ± ${(s.std.zVar ?? 0).toExponential(1)}`]),
     },
     plots,
     data: { options: { ...o, onProgress: undefined }, summary: res.summary, checks: res.checks, runs: res.runs },
