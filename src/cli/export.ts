@@ -40,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const r = loadRun(values.run);
   const res = exportPreset({
     preset: r.preset,
+    model: r.model,
     graph: values.graph,
     params: r.params,
     codebook: r.codebook,

@@ -7,6 +7,9 @@
  *  - engine runs: DIR/checkpoint.safetensors (src/lam/checkpoint.ts, docs/CHECKPOINTS.md) with
  *    the preset and config in its metadata, parameters as param/<name>; a VQ codebook is
  *    `vq.codebook` among the parameters or the resident state;
+ *  - own-data runs (`lamkit train --data FILE`, src/cli/train-own-data.ts): the same checkpoint
+ *    with config.run_kind 'own-data' and no preset; the model is rebuilt from config.model (the
+ *    LinearSpec/ConvSpec trained) through ownDataPreset, so the graph is the trained one;
  *  - gridworld runs (src/lam/gridworld-run.ts): DIR/run.json with kind 'gridworld',
  *    options.preset, `params` [{name, shape, offset}] and `codebook` (VQ) + DIR/params.bin;
  *    names are mapped to the preset graph's (gridworld-params.ts);
@@ -17,11 +20,16 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpy } from '../data/npy.js';
 import { CHECKPOINT_FILE, loadCheckpoint } from '../lam/checkpoint.js';
+import { ownDataPreset } from '../lam/own-data.js';
+import type { ConvSpec, LinearSpec, Preset } from '../lam/presets.js';
 import { gridworldToPreset } from './gridworld-params.js';
 
 export interface RunForExport {
   dir: string;
+  /** The preset's name, or 'own-data' for a run trained on the user's data. */
   preset: string;
+  /** The model to build instead of the named preset's (own-data runs), else null. */
+  model: Preset | null;
   /** The run's configuration as written by train (JSON), for metadata. */
   config: Record<string, unknown>;
   params: Record<string, Float32Array>;
@@ -61,20 +69,51 @@ export function loadRun(dir: string): RunForExport {
   delete params['vq.codebook'];
   const cbPath = join(dir, 'codebook.npy');
   if (!codebook && existsSync(cbPath)) codebook = readNpy(cbPath, { dtype: 'float32' }).data as Float32Array;
-  return { dir, preset, config, params, codebook };
+  return { dir, preset, config, params, codebook, model: null };
 }
 
 /** An engine run: everything is in the checkpoint (a corrupted one is refused by its checks). */
 function loadCheckpointRun(dir: string): RunForExport {
   const ck = loadCheckpoint(dir);
-  const preset = ck.preset ?? ck.config.preset;
+  const model = ck.config.run_kind === 'own-data' ? ownDataModel(ck.file, ck.config.model) : null;
+  const preset = model ? 'own-data' : (ck.preset ?? ck.config.preset);
   if (typeof preset !== 'string') throw new RangeError(`${ck.file}: the checkpoint names no preset (metadata 'preset' or config.preset), so the graph to export is unknown`);
   const params = { ...ck.params };
   // A codebook trained by gradient is a parameter; one kept as resident state (k-means/EMA) is state.
   const codebook = params['vq.codebook'] ?? ck.state['vq.codebook'] ?? null;
   delete params['vq.codebook'];
   if (Object.keys(params).length === 0) throw new RangeError(`--run ${dir}: ${ck.file} holds no parameters`);
-  return { dir, preset, config: ck.config, params, codebook };
+  return { dir, preset, config: ck.config, params, codebook, model };
+}
+
+const posInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+/**
+ * The own-data model of a checkpoint's config.model, rebuilt the way training built it
+ * (ownDataPreset from the observation shape, k and channels) and checked to be that spec.
+ */
+function ownDataModel(file: string, m: unknown): Preset {
+  const bad = (why: string) => new RangeError(`${file}: an own-data run needs config.model = the trained LinearSpec {kind:'linear', dObs, k} or ConvSpec {kind:'conv', c, h, w, ch:[4], k}; ${why}`);
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw bad(`found ${JSON.stringify(m)}`);
+  const spec = m as Partial<LinearSpec> & Partial<Omit<ConvSpec, 'kind'>> & { kind?: unknown };
+  let preset: Preset;
+  if (spec.kind === 'linear') {
+    if (!posInt(spec.dObs) || !posInt(spec.k)) throw bad(`found dObs ${JSON.stringify(spec.dObs)}, k ${JSON.stringify(spec.k)} (positive integers expected)`);
+    preset = ownDataPreset({ kind: 'features', frameShape: [spec.dObs!], source: file }, { k: spec.k });
+  } else if (spec.kind === 'conv') {
+    const dims = [spec.c, spec.h, spec.w, spec.k];
+    if (!dims.every(posInt) || !Array.isArray(spec.ch) || spec.ch.length !== 4 || !spec.ch.every(posInt))
+      throw bad(`found c ${spec.c}, h ${spec.h}, w ${spec.w}, k ${spec.k}, ch ${JSON.stringify(spec.ch)} (positive integers, 4 channels expected)`);
+    preset = ownDataPreset({ kind: 'frames', frameShape: [spec.c!, spec.h!, spec.w!], source: file }, { k: spec.k, channels: spec.ch as ConvSpec['ch'] });
+  } else {
+    throw bad(`found kind ${JSON.stringify(spec.kind)}`);
+  }
+  // Generator dims of a linear spec are 0 for own data; compare what the graph is built from.
+  const built = preset.spec as unknown as Record<string, unknown>;
+  for (const key of Object.keys(built))
+    if (JSON.stringify(built[key]) !== JSON.stringify((spec as Record<string, unknown>)[key]) && !(spec.kind === 'linear' && ['dState', 'dAction', 'dExo'].includes(key)))
+      throw bad(`its ${key} is ${JSON.stringify((spec as Record<string, unknown>)[key])} but the model rebuilt from it has ${JSON.stringify(built[key])}`);
+  return preset;
 }
 
 type PackedEntry = { name: string; shape?: number[]; offset?: number };
@@ -112,5 +151,5 @@ function loadGridworldRun(dir: string, cfgPath: string, config: Record<string, u
   }
   // The metadata keeps the training description, not the (large) parameter index and codebook.
   const { params: _p, codebook: _c, ...meta } = config;
-  return { dir, preset, config: meta, params, codebook };
+  return { dir, preset, config: meta, params, codebook, model: null };
 }
