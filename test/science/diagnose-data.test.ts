@@ -8,42 +8,17 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { Diagnosis } from '../../src/analysis/diagnose.js';
 import { empiricalInnovation } from '../../src/analysis/empirical.js';
-import { run } from '../../src/cli/diagnose.js';
 import { FileReader } from '../../src/data/dataset-io.js';
 import { writeNpy } from '../../src/data/npy.js';
 import { Rng, testSeed } from '../../src/data/rng.js';
 import { writeNpz } from '../data/helpers.js';
+import { quiet, runJson, type DiagnoseJson } from './diagnose-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lamkit-diagnose-data-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Out = Diagnosis & { r2_a: number | null };
-
-async function runJson(args: string[]): Promise<Out> {
-  const out: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((s: unknown) => void out.push(String(s)));
-  const err = vi.spyOn(console, 'error').mockImplementation(() => {});
-  try {
-    expect(await run([...args, '--json'])).toBe(0);
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-  }
-  return JSON.parse(out.join('\n'));
-}
-
-const quiet = async (args: string[]) => {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  const err = vi.spyOn(console, 'error').mockImplementation(() => {});
-  try {
-    return await run(args);
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-  }
-};
+type Out = DiagnoseJson;
 
 /** The numbers a diagnosis reports (meta such as the file name dropped). */
 const numbers = (d: Out) => ({ transitions: d.transitions, dim: d.dim, spectrum: d.spectrum, floorByK: d.floorByK, actions: d.actions });

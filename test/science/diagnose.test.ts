@@ -12,7 +12,7 @@ import { run } from '../../src/cli/diagnose.js';
 import { LinearExo, type LinearExoConfig } from '../../src/data/linear-exo.js';
 import { writeNpy } from '../../src/data/npy.js';
 import { testSeed } from '../../src/data/rng.js';
-import type { Diagnosis } from '../../src/analysis/diagnose.js';
+import { quiet, runJson } from './diagnose-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lamkit-diagnose-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,20 +32,6 @@ function writeLinearExo(name: string, sigmaXi: number, n: number, extra: Partial
   writeNpy(data, { data: pairs, shape: [n, 2, D] });
   writeNpy(actions, { data: b.a, shape: [n, 4] });
   return { gen, data, actions };
-}
-
-/** Runs the CLI with --json and returns the parsed object. */
-async function runJson(args: string[]): Promise<Diagnosis & { r2_a: number | null; floor: number; non_action_dims: number | null }> {
-  const out: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((s: unknown) => void out.push(String(s)));
-  const err = vi.spyOn(console, 'error').mockImplementation(() => {});
-  try {
-    expect(await run([...args, '--json'])).toBe(0);
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-  }
-  return JSON.parse(out.join('\n'));
 }
 
 describe('lamkit diagnose vs the closed form (linear-exo, d_a=4, d_ξ=8)', () => {
@@ -165,16 +151,6 @@ describe('lamkit diagnose: bad input', () => {
     const p = join(dir, name);
     writeNpy(p, { data, shape });
     return p;
-  };
-  const quiet = async (args: string[]) => {
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
-      return await run(args);
-    } finally {
-      log.mockRestore();
-      err.mockRestore();
-    }
   };
 
   it('missing --data, missing file, unknown flag', async () => {
