@@ -70,6 +70,13 @@ describe('lamkit diagnose --data: .npy, .npz, directory of shards', () => {
     }
     const ref = await runJson(['--data', npy, '--actions', actNpy]);
     expect(numbers(await runJson(['--data', shards]))).toEqual(numbers(ref));
+    // The same shards without sidecars and one --actions file for all of them (rows in shard order).
+    const bare = join(dir, 'bare-shards');
+    mkdirSync(bare);
+    for (let i = 0; i + 1 < cuts.length; i++)
+      writeNpy(join(bare, `part-${i}.npy`), { data: obs.slice(cuts[i] * T * D, cuts[i + 1] * T * D), shape: [cuts[i + 1] - cuts[i], T, D] });
+    expect(numbers(await runJson(['--data', bare, '--actions', actNpy]))).toEqual(numbers(ref));
+    await expect(quiet(['--data', shards, '--actions', actNpy])).rejects.toThrow(/--actions: .*seq-a\.npy: the data already holds actions \(.*part-0\.actions\.npy\)/);
     // --labelled counts transitions over all shards in name order (crossing a shard boundary).
     const refL = await runJson(['--data', npy, '--actions', actNpy, '--labelled', '100']);
     const dirL = await runJson(['--data', shards, '--labelled', '100']);
