@@ -67,7 +67,8 @@ export { parseObjective, objectiveLabel, type Objective } from './analysis/objec
 export { evaluateLinearLatent } from './analysis/evaluate.js';
 export { probeLatent, sExo } from './analysis/probes.js';
 export { runExperiment } from './analysis/experiment.js';
-export { diagnose } from './analysis/diagnose.js';
+export { diagnose, diagnoseFromMoments, TransitionMoments, RandomProjection, type Diagnosis, type DiagnoseOptions } from './analysis/diagnose.js';
+export { MomentAccumulator } from './analysis/moments.js';
 export { trainLinearLam } from './lam/linear-objectives.js';
 
 // ---- your own data (.npy/.npz files or shard directories, streamed)
