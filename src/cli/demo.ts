@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { type FindingRow, runFindings } from '../analysis/findings.js';
 import { LAMKIT_VERSION } from '../version.js';
 import { loadReport, type Report, tableToText, upsertSection, writeReport } from '../report/report.js';
+import { ensureWritableDir } from '../util/make-dir.js';
 import { quickSweepOptions, runSweep, sweepSection } from '../lam/conv-sweep.js';
 import { UsageError, numberFlag, parseFlags } from './usage.js';
 
@@ -46,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.out !== undefined && values.out.trim() === '') throw new UsageError(`--out: expected a directory, got ''`);
   const steps = numberFlag('steps', values.steps, 600, { integer: true, min: 1 });
   const seed = numberFlag('seed', values.seed, 0, { integer: true, min: 0 });
+  ensureWritableDir(out, '--out'); // before the demo's minutes of work, not after them
   const t0 = performance.now();
   const log = values.json ? () => {} : (s: string) => process.stderr.write(s);
   let nTrained = 0;

@@ -14,7 +14,8 @@
 import { parseFlags, numberFlag, UsageError } from './usage.js';
 import { parseConvObjective } from '../lam/conv-objectives.js';
 import { mergeSweeps, REMEDY_NAMES, runSweep, SWEEP_DEFAULTS as D, sweepReport, type SweepGroup, type SweepOptions, type SweepResult } from '../lam/conv-sweep.js';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensureWritableDir } from '../util/make-dir.js';
 import { join } from 'node:path';
 
 const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [options]
@@ -95,6 +96,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   parseConvObjective(`sup:${opts.supLambda}:0.05`);
   const out = values.out ?? 'lamkit-sweep';
+  ensureWritableDir(out, '--out'); // before the sweep, not after it
   const t0 = Date.now();
   let res: SweepResult;
   if (values.merge) {
@@ -108,7 +110,6 @@ export async function run(argv: string[]): Promise<number> {
     res = mergeSweeps(parts, opts);
   } else res = await runSweep(opts);
   // The raw runs first, so a failure while rendering the report never loses a long sweep.
-  mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'sweep-runs.json'), JSON.stringify(res));
   const files = await sweepReport(out, res, opts, (Date.now() - t0) / 1000);
   for (const c of res.checks) console.log(`${c.pass ? 'PASS' : 'FAIL'}  ${c.claim}: ${c.detail}`);

@@ -11,11 +11,12 @@
  *   DIR/log.jsonl     one line per log point (loss parts, usage, perplexity, z / embedding variance)
  * `lamkit export --run DIR` reads the checkpoint (src/onnx/run-dir.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFlags, numberFlag, UsageError } from '../cli/usage.js';
 import type { GridworldConfig } from '../data/gridworld.js';
 import { resolveGridworldConfig } from '../data/gridworld-config.js';
+import { ensureWritableDir, makeDir } from '../util/make-dir.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { convObjectiveLabel, parseConvObjective } from './conv-objectives.js';
 import { describeRun, trainConvLam, type Bottleneck, type ConvTrainResult } from './conv-trainer.js';
@@ -146,7 +147,7 @@ export function trainGridworld(o: GridworldRunOptions, onLog?: Parameters<typeof
 
 /** Writes run.json, log.jsonl and params.bin into `dir`. */
 export function saveGridworldRun(dir: string, o: GridworldRunOptions, r: ConvTrainResult): void {
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const config = {
     kind: 'gridworld',
     preset: r.preset,
@@ -188,6 +189,7 @@ export async function gridworldTrainCommand(argv: string[]): Promise<number> {
   }
   const o = gridworldRunOptions(values);
   const dir = (values.out as string | undefined) ?? defaultRunDir(o);
+  ensureWritableDir(dir, '--out'); // before training, not after it
   const quiet = values.quiet === true || values.json === true;
   const r = await trainGridworld(o, (e) => {
     if (quiet) return;

@@ -5,8 +5,8 @@
  * for ever. Here each missing component is created once, top-down, and the first failure is
  * thrown as is (ENOENT, ENOTDIR, EACCES, EROFS …) for the caller to name its flag.
  */
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export function makeDir(dir: string): void {
   const missing: string[] = [];
@@ -26,5 +26,22 @@ export function makeDir(dir: string): void {
       // Created meanwhile by someone else: fine if it is a directory now.
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(m).isDirectory()) throw e;
     }
+  }
+}
+
+/**
+ * Creates `dir` and checks a file can be written in it, before a long command starts work, so
+ * a bad output path fails in a second instead of after the training. Throws a RangeError
+ * naming `flag`, the path and the system error (the CLI prints it without a stack, exit 2).
+ */
+export function ensureWritableDir(dir: string, flag: string): void {
+  const probe = join(resolve(dir), `.lamkit-write-probe-${process.pid}`);
+  try {
+    makeDir(dir);
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new RangeError(`${flag} ${dir}: cannot write the output directory (${err.code ?? err.message}); expected a writable directory`);
   }
 }

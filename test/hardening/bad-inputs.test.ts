@@ -91,6 +91,11 @@ const ROWS: Row[] = [
   { name: '--out under a regular file (train)', argv: (c) => train('--steps', '2', '--backend', 'reference', '--batch', '4', '--out', join(c.f.aFile, 'run')), stderr: [/--out .*a-regular-file\/run: cannot write the run directory \(ENOTDIR/] },
   { name: '--out under /proc (train)', argv: (c) => train('--steps', '2', '--backend', 'reference', '--batch', '4', '--out', c.proc), stderr: [/--out \/proc\/\S+: cannot write the run directory \(ENOENT/] },
   { name: '--out under /proc (own data)', argv: (c) => own(c.f.good, '--steps', '2', '--out', c.proc), stderr: [/--out \/proc\/\S+: cannot write the run directory \(ENOENT/] },
+  // Long commands check --out before any work (a hang or a late failure here means minutes lost).
+  { name: '--out under /proc (gridworld)', argv: (c) => ['train', '--data', 'gridworld', '--steps', '2', '--out', c.proc], stderr: [/--out \/proc\/\S+: cannot write the output directory \(ENOENT\); expected a writable directory/] },
+  { name: '--out under a regular file (gridworld)', argv: (c) => ['train', '--data', 'gridworld', '--steps', '2', '--out', join(c.f.aFile, 'g')], stderr: [/--out .*a-regular-file\/g: cannot write the output directory \(ENOTDIR\)/] },
+  { name: '--out under /proc (sweep)', argv: (c) => ['sweep', '--quick', '--out', c.proc], stderr: [/--out \/proc\/\S+: cannot write the output directory \(ENOENT\)/] },
+  { name: '--out under a regular file (demo)', argv: (c) => ['demo', '--out', join(c.f.aFile, 'report')], stderr: [/--out .*a-regular-file\/report: cannot write the output directory \(ENOTDIR\)/] },
   { name: '--out under /proc (diagnose)', argv: (c) => ['diagnose', '--data', c.f.good, '--out', c.proc], stderr: [/--out: cannot write the report to \/proc\/\S+ \(ENOENT\)/] },
   { name: '--out under a regular file (export)', argv: (c) => ['export', '--run', c.run, '--graph', 'idm', '--out', join(c.f.aFile, 'idm.onnx')], stderr: [/--out .*a-regular-file\/idm\.onnx: cannot write the model \(ENOTDIR\)/] },
   { name: '--out under /proc (infer)', argv: (c) => ['infer', '--model', c.model, '--input', `o_t=${c.f.feed}`, '--input', `o_t1=${c.f.feed}`, '--out', c.proc], stderr: [/--out \/proc\/\S+: cannot write the outputs \(ENOENT\)/] },
