@@ -157,6 +157,7 @@ export class NativeCudaBackend implements Backend {
       program,
       run(feeds, opts) {
         const steps = checkRun('native-cuda', program, feeds, opts?.steps);
+        if (steps === 0) return new Float32Array(0); // nothing to run; the addon wants at least one step
         const out = new Float32Array(steps * program.outFloatsPerStep);
         plan.run(program.feedFloatsPerStep > 0 ? feeds : null, program.feedFloatsPerStep, program.outFloatsPerStep > 0 ? out : null, program.outFloatsPerStep, steps);
         return out;

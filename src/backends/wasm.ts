@@ -222,6 +222,7 @@ export class WasmBackend implements Backend {
       run(feeds, opts) {
         alive('run');
         const steps = checkRun(name, program, feeds, opts?.steps);
+        if (steps === 0) return new Float32Array(0); // nothing to run (the heap staging assumes ≥ 1 step)
         const nFeed = steps * program.feedFloatsPerStep,
           nOut = steps * program.outFloatsPerStep;
         if (nFeed > feedCap) {

@@ -43,6 +43,20 @@ describe('bad input through the API', () => {
       }
     });
 
+    it(`${tb.label}: run with steps 0 returns no outputs and leaves the arena as it was`, () => {
+      const exe = backend.compile(program);
+      try {
+        const before = exe.readArena(0, program.arenaFloats);
+        const out = exe.run(null, { steps: 0 });
+        expect(out).toBeInstanceOf(Float32Array);
+        expect(out.length).toBe(0);
+        expect(exe.readArena(0, program.arenaFloats)).toEqual(before);
+        expect(exe.run(feeds(), { steps: 1 }).length).toBe(program.outFloatsPerStep);
+      } finally {
+        exe.dispose();
+      }
+    });
+
     const b = backend as Backend & { setThreads?: (n: number) => void };
     it.skipIf(!b.setThreads)(`${tb.label}: setThreads refuses a fractional or impossible count and keeps working`, () => {
       expect(() => b.setThreads!(1.5)).toThrow(TypeError);
