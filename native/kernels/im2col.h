@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace lamkit {
 
 struct ConvGeom {
@@ -55,8 +58,8 @@ struct TapRanges {
   }
 };
 
-inline void im2col(const float* x, int64_t count, int64_t xstride, const ConvGeom& g, float* col,
-                   int64_t ldcol) {
+inline void im2col_unstaged(const float* x, int64_t count, int64_t xstride, const ConvGeom& g,
+                            float* col, int64_t ldcol) {
   const TapRanges tr(g);
   const int64_t OHW = g.OH * g.OW;
   for (int64_t c = 0; c < g.C; ++c) {
@@ -95,8 +98,8 @@ inline void im2col(const float* x, int64_t count, int64_t xstride, const ConvGeo
 }
 
 // x_i[c][ih][iw] += col[...] for every valid tap of every image (x must be initialised).
-inline void col2im_add(const float* col, int64_t ldcol, int64_t count, const ConvGeom& g, float* x,
-                       int64_t xstride) {
+inline void col2im_add_unstaged(const float* col, int64_t ldcol, int64_t count, const ConvGeom& g,
+                                float* x, int64_t xstride) {
   const TapRanges tr(g);
   const int64_t OHW = g.OH * g.OW;
   for (int64_t c = 0; c < g.C; ++c) {
@@ -125,6 +128,165 @@ inline void col2im_add(const float* col, int64_t ldcol, int64_t count, const Con
           }
         }
       }
+    }
+  }
+}
+
+// Staged variants (used when a padded image channel fits the stage): each image channel is
+// first copied into a zero-bordered (H+2ph)×(W+2pw) stage, split by column phase into sw planes
+// (plane q holds padded columns q, q+sw, …). Tap (kh, kw) of output (oh, ow) then reads plane
+// (kw·dw) mod sw, row oh·sh + kh·dh, column ow + ⌊kw·dw / sw⌋: every tap row is OH contiguous
+// runs of OW floats, with no range checks, zero runs or strided reads. For conv64's deep layers
+// (4×4 / 8×8 outputs, stride 2) the unstaged loops spent ~10 cycles per element on short
+// memsets, range logic and stride-2 gathers (128-channel 8×8 layer, batch 32: im2col 1.5 →
+// 0.5 ms, col2im 1.0 → 0.6 ms). Results are bit-identical to the unstaged loops (im2col copies;
+// col2im stages x's own values and adds the taps onto them in the unstaged order).
+const int64_t kStageFloats = 16384;  // 64 KiB: the stage stays in L1/L2 while its taps are read
+
+struct Stage {
+  int64_t Hp, Wq, plane, image;  // rows, plane width, floats per plane / per image
+  Stage(const ConvGeom& g)
+      : Hp(g.H + 2 * g.ph), Wq((g.W + 2 * g.pw + g.sw - 1) / g.sw), plane(Hp * Wq), image(plane * g.sw) {}
+};
+
+// The stage must hold every tap (guards callers that pass an OH/OW beyond the formula's).
+inline bool stage_fits(const ConvGeom& g) {
+  if (g.ph < 0 || g.pw < 0 || g.sh <= 0 || g.sw <= 0 || g.dh <= 0 || g.dw <= 0 || g.OH <= 0 ||
+      g.OW <= 0 || g.KH <= 0 || g.KW <= 0)
+    return false;
+  if (Stage(g).image > kStageFloats) return false;
+  return (g.OH - 1) * g.sh + (g.KH - 1) * g.dh <= g.H + 2 * g.ph - 1 &&
+         (g.OW - 1) * g.sw + (g.KW - 1) * g.dw <= g.W + 2 * g.pw - 1;
+}
+
+// Per-thread stage, kept for the next call (freed when the thread exits).
+inline float* stage_buffer(int64_t n) {
+  thread_local std::vector<float> buf;
+  if ((int64_t)buf.size() < n) buf.resize((size_t)n);
+  return buf.data();
+}
+
+// x channel (H×W) → its stage interior, split by column phase (to_x: back). Borders are left
+// as they are. SW = 2 is a compile-time stride so the (de)interleave vectorises.
+template <int SW>
+inline void stage_io(const ConvGeom& g, const Stage& sg, float* __restrict st,
+                     float* __restrict xc, bool to_x) {
+  const int64_t sw = SW ? SW : g.sw;
+  for (int64_t q = 0; q < sw; ++q) {
+    // First image column w whose padded column w + pw is in plane q.
+    const int64_t w0 = ((q - g.pw) % sw + sw) % sw;
+    if (w0 >= g.W) continue;
+    const int64_t n = (g.W - w0 + sw - 1) / sw;
+    float* pl = st + q * sg.plane + g.ph * sg.Wq + (w0 + g.pw) / sw;
+    for (int64_t h = 0; h < g.H; ++h) {
+      float* __restrict r = pl + h * sg.Wq;
+      float* __restrict xr = xc + h * g.W + w0;
+      if (to_x) {
+        for (int64_t j = 0; j < n; ++j) xr[j * sw] = r[j];
+      } else {
+        for (int64_t j = 0; j < n; ++j) r[j] = xr[j * sw];
+      }
+    }
+  }
+}
+
+inline void stage_image(const ConvGeom& g, const Stage& sg, float* st, float* xc, bool to_x) {
+  if (g.sw == 2) stage_io<2>(g, sg, st, xc, to_x);
+  else stage_io<0>(g, sg, st, xc, to_x);
+}
+
+template <int N>
+inline void copy_runs(float* d, const float* s, int64_t rows, int64_t n, int64_t sstride) {
+  for (int64_t r = 0; r < rows; ++r, d += (N ? N : n), s += sstride) {
+    if (N) memcpy(d, s, sizeof(float) * N);
+    else memcpy(d, s, sizeof(float) * (size_t)n);
+  }
+}
+
+inline void im2col(const float* x, int64_t count, int64_t xstride, const ConvGeom& g, float* col,
+                   int64_t ldcol) {
+  if (count <= 0 || !stage_fits(g)) {
+    im2col_unstaged(x, count, xstride, g, col, ldcol);
+    return;
+  }
+  const Stage sg(g);
+  const int64_t OHW = g.OH * g.OW, HW = g.H * g.W, rs = g.sh * sg.Wq;
+  const int64_t group = std::min<int64_t>(count, kStageFloats / sg.image);
+  float* st = stage_buffer(group * sg.image);
+  memset(st, 0, sizeof(float) * (size_t)(group * sg.image));  // borders; interiors are overwritten
+  for (int64_t i0 = 0; i0 < count; i0 += group) {
+    const int64_t gn = std::min(group, count - i0);
+    for (int64_t c = 0; c < g.C; ++c) {
+      for (int64_t i = 0; i < gn; ++i)
+        stage_image(g, sg, st + i * sg.image, const_cast<float*>(x + (i0 + i) * xstride + c * HW), false);
+      for (int64_t kh = 0; kh < g.KH; ++kh) {
+        for (int64_t kw = 0; kw < g.KW; ++kw) {
+          float* row = col + ((c * g.KH + kh) * g.KW + kw) * ldcol + i0 * OHW;
+          const int64_t t = kw * g.dw;
+          const float* p0 = st + (t % g.sw) * sg.plane + kh * g.dh * sg.Wq + t / g.sw;
+          for (int64_t i = 0; i < gn; ++i) {
+            const float* p = p0 + i * sg.image;
+            float* d = row + i * OHW;
+            switch (g.OW) {
+              case 4: copy_runs<4>(d, p, g.OH, 4, rs); break;
+              case 8: copy_runs<8>(d, p, g.OH, 8, rs); break;
+              case 16: copy_runs<16>(d, p, g.OH, 16, rs); break;
+              case 32: copy_runs<32>(d, p, g.OH, 32, rs); break;
+              default: copy_runs<0>(d, p, g.OH, g.OW, rs);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+template <int N>
+inline void add_runs(const float* __restrict d, float* __restrict s, int64_t rows, int64_t n,
+                     int64_t sstride) {
+  const int64_t m = N ? N : n;
+  for (int64_t r = 0; r < rows; ++r, d += m, s += sstride)
+    for (int64_t j = 0; j < m; ++j) s[j] += d[j];
+}
+
+inline void col2im_add(const float* col, int64_t ldcol, int64_t count, const ConvGeom& g, float* x,
+                       int64_t xstride) {
+  if (count <= 0 || !stage_fits(g)) {
+    col2im_add_unstaged(col, ldcol, count, g, x, xstride);
+    return;
+  }
+  const Stage sg(g);
+  const int64_t OHW = g.OH * g.OW, HW = g.H * g.W, rs = g.sh * sg.Wq;
+  const int64_t group = std::min<int64_t>(count, kStageFloats / sg.image);
+  float* st = stage_buffer(group * sg.image);
+  for (int64_t i0 = 0; i0 < count; i0 += group) {
+    const int64_t gn = std::min(group, count - i0);
+    for (int64_t c = 0; c < g.C; ++c) {
+      // Stage = x's channel (so the taps add onto it in the unstaged order) inside a scratch
+      // border that absorbs the padding taps; then the interior goes back to x.
+      memset(st, 0, sizeof(float) * (size_t)(gn * sg.image));
+      for (int64_t i = 0; i < gn; ++i)
+        stage_image(g, sg, st + i * sg.image, x + (i0 + i) * xstride + c * HW, false);
+      for (int64_t kh = 0; kh < g.KH; ++kh) {
+        for (int64_t kw = 0; kw < g.KW; ++kw) {
+          const float* row = col + ((c * g.KH + kh) * g.KW + kw) * ldcol + i0 * OHW;
+          const int64_t t = kw * g.dw;
+          float* p0 = st + (t % g.sw) * sg.plane + kh * g.dh * sg.Wq + t / g.sw;
+          for (int64_t i = 0; i < gn; ++i) {
+            float* p = p0 + i * sg.image;
+            const float* d = row + i * OHW;
+            switch (g.OW) {
+              case 4: add_runs<4>(d, p, g.OH, 4, rs); break;
+              case 8: add_runs<8>(d, p, g.OH, 8, rs); break;
+              case 16: add_runs<16>(d, p, g.OH, 16, rs); break;
+              case 32: add_runs<32>(d, p, g.OH, 32, rs); break;
+              default: add_runs<0>(d, p, g.OH, g.OW, rs);
+            }
+          }
+        }
+      }
+      for (int64_t i = 0; i < gn; ++i)
+        stage_image(g, sg, st + i * sg.image, x + (i0 + i) * xstride + c * HW, true);
     }
   }
 }
