@@ -195,11 +195,44 @@ inline void stage_image(const ConvGeom& g, const Stage& sg, float* st, float* xc
   else stage_io<0>(g, sg, st, xc, to_x);
 }
 
-template <int N>
-inline void copy_runs(float* d, const float* s, int64_t rows, int64_t n, int64_t sstride) {
-  for (int64_t r = 0; r < rows; ++r, d += (N ? N : n), s += sstride) {
-    if (N) memcpy(d, s, sizeof(float) * N);
-    else memcpy(d, s, sizeof(float) * (size_t)n);
+// OH runs of N (0: n) floats between a col row (stride n) and the stage (stride sstride):
+// col → stage added (ADD, col2im) or stage → col copied (im2col).
+template <bool ADD, int N>
+inline void runs(float* __restrict d, float* __restrict s, int64_t rows, int64_t n,
+                 int64_t sstride) {
+  const int64_t m = N ? N : n;
+  for (int64_t r = 0; r < rows; ++r, d += m, s += sstride) {
+    if (ADD) {
+      for (int64_t j = 0; j < m; ++j) s[j] += d[j];
+    } else {
+      memcpy(d, s, sizeof(float) * (size_t)m);
+    }
+  }
+}
+
+// Every tap row of one channel for the gn staged images: colc = the channel's first col row,
+// already offset to the group's first image.
+template <bool ADD>
+inline void tap_runs(const ConvGeom& g, const Stage& sg, float* st, float* colc, int64_t ldcol,
+                     int64_t gn) {
+  const int64_t OHW = g.OH * g.OW, rs = g.sh * sg.Wq;
+  for (int64_t kh = 0; kh < g.KH; ++kh) {
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      float* row = colc + (kh * g.KW + kw) * ldcol;
+      const int64_t t = kw * g.dw;
+      float* p0 = st + (t % g.sw) * sg.plane + kh * g.dh * sg.Wq + t / g.sw;
+      for (int64_t i = 0; i < gn; ++i) {
+        float* p = p0 + i * sg.image;
+        float* d = row + i * OHW;
+        switch (g.OW) {
+          case 4: runs<ADD, 4>(d, p, g.OH, 4, rs); break;
+          case 8: runs<ADD, 8>(d, p, g.OH, 8, rs); break;
+          case 16: runs<ADD, 16>(d, p, g.OH, 16, rs); break;
+          case 32: runs<ADD, 32>(d, p, g.OH, 32, rs); break;
+          default: runs<ADD, 0>(d, p, g.OH, g.OW, rs);
+        }
+      }
+    }
   }
 }
 
@@ -210,7 +243,7 @@ inline void im2col(const float* x, int64_t count, int64_t xstride, const ConvGeo
     return;
   }
   const Stage sg(g);
-  const int64_t OHW = g.OH * g.OW, HW = g.H * g.W, rs = g.sh * sg.Wq;
+  const int64_t OHW = g.OH * g.OW, HW = g.H * g.W;
   const int64_t group = std::min<int64_t>(count, kStageFloats / sg.image);
   float* st = stage_buffer(group * sg.image);
   memset(st, 0, sizeof(float) * (size_t)(group * sg.image));  // borders; interiors are overwritten
@@ -219,34 +252,9 @@ inline void im2col(const float* x, int64_t count, int64_t xstride, const ConvGeo
     for (int64_t c = 0; c < g.C; ++c) {
       for (int64_t i = 0; i < gn; ++i)
         stage_image(g, sg, st + i * sg.image, const_cast<float*>(x + (i0 + i) * xstride + c * HW), false);
-      for (int64_t kh = 0; kh < g.KH; ++kh) {
-        for (int64_t kw = 0; kw < g.KW; ++kw) {
-          float* row = col + ((c * g.KH + kh) * g.KW + kw) * ldcol + i0 * OHW;
-          const int64_t t = kw * g.dw;
-          const float* p0 = st + (t % g.sw) * sg.plane + kh * g.dh * sg.Wq + t / g.sw;
-          for (int64_t i = 0; i < gn; ++i) {
-            const float* p = p0 + i * sg.image;
-            float* d = row + i * OHW;
-            switch (g.OW) {
-              case 4: copy_runs<4>(d, p, g.OH, 4, rs); break;
-              case 8: copy_runs<8>(d, p, g.OH, 8, rs); break;
-              case 16: copy_runs<16>(d, p, g.OH, 16, rs); break;
-              case 32: copy_runs<32>(d, p, g.OH, 32, rs); break;
-              default: copy_runs<0>(d, p, g.OH, g.OW, rs);
-            }
-          }
-        }
-      }
+      tap_runs<false>(g, sg, st, col + c * g.KH * g.KW * ldcol + i0 * OHW, ldcol, gn);
     }
   }
-}
-
-template <int N>
-inline void add_runs(const float* __restrict d, float* __restrict s, int64_t rows, int64_t n,
-                     int64_t sstride) {
-  const int64_t m = N ? N : n;
-  for (int64_t r = 0; r < rows; ++r, d += m, s += sstride)
-    for (int64_t j = 0; j < m; ++j) s[j] += d[j];
 }
 
 inline void col2im_add(const float* col, int64_t ldcol, int64_t count, const ConvGeom& g, float* x,
@@ -256,7 +264,7 @@ inline void col2im_add(const float* col, int64_t ldcol, int64_t count, const Con
     return;
   }
   const Stage sg(g);
-  const int64_t OHW = g.OH * g.OW, HW = g.H * g.W, rs = g.sh * sg.Wq;
+  const int64_t OHW = g.OH * g.OW, HW = g.H * g.W;
   const int64_t group = std::min<int64_t>(count, kStageFloats / sg.image);
   float* st = stage_buffer(group * sg.image);
   for (int64_t i0 = 0; i0 < count; i0 += group) {
@@ -267,24 +275,8 @@ inline void col2im_add(const float* col, int64_t ldcol, int64_t count, const Con
       memset(st, 0, sizeof(float) * (size_t)(gn * sg.image));
       for (int64_t i = 0; i < gn; ++i)
         stage_image(g, sg, st + i * sg.image, x + (i0 + i) * xstride + c * HW, false);
-      for (int64_t kh = 0; kh < g.KH; ++kh) {
-        for (int64_t kw = 0; kw < g.KW; ++kw) {
-          const float* row = col + ((c * g.KH + kh) * g.KW + kw) * ldcol + i0 * OHW;
-          const int64_t t = kw * g.dw;
-          float* p0 = st + (t % g.sw) * sg.plane + kh * g.dh * sg.Wq + t / g.sw;
-          for (int64_t i = 0; i < gn; ++i) {
-            float* p = p0 + i * sg.image;
-            const float* d = row + i * OHW;
-            switch (g.OW) {
-              case 4: add_runs<4>(d, p, g.OH, 4, rs); break;
-              case 8: add_runs<8>(d, p, g.OH, 8, rs); break;
-              case 16: add_runs<16>(d, p, g.OH, 16, rs); break;
-              case 32: add_runs<32>(d, p, g.OH, 32, rs); break;
-              default: add_runs<0>(d, p, g.OH, g.OW, rs);
-            }
-          }
-        }
-      }
+      // col is only read on this path (ADD).
+      tap_runs<true>(g, sg, st, const_cast<float*>(col) + c * g.KH * g.KW * ldcol + i0 * OHW, ldcol, gn);
       for (int64_t i = 0; i < gn; ++i)
         stage_image(g, sg, st + i * sg.image, x + (i0 + i) * xstride + c * HW, true);
     }

@@ -12,8 +12,10 @@ namespace {
 
 using lamkit::ConvGeom;
 
-// col[(c·KH + kh)·KW + kw][i·OHW + oh·OW + ow] = x_i[c][oh·sh − ph + kh·dh][ow·sw − pw + kw·dw].
-void im2col_ref(const float* x, int64_t count, int64_t xs, const ConvGeom& g, float* col, int64_t ld) {
+// Calls f(col index, x index or −1 for a padding tap) for every tap in the kernels' order:
+// col[(c·KH + kh)·KW + kw][i·OHW + oh·OW + ow] ↔ x_i[c][oh·sh − ph + kh·dh][ow·sw − pw + kw·dw].
+template <class F>
+void each_tap(const ConvGeom& g, int64_t count, int64_t xs, int64_t ld, F f) {
   const int64_t OHW = g.OH * g.OW;
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t kh = 0; kh < g.KH; ++kh)
@@ -23,24 +25,8 @@ void im2col_ref(const float* x, int64_t count, int64_t xs, const ConvGeom& g, fl
             for (int64_t ow = 0; ow < g.OW; ++ow) {
               const int64_t ih = oh * g.sh - g.ph + kh * g.dh, iw = ow * g.sw - g.pw + kw * g.dw;
               const bool in = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
-              col[((c * g.KH + kh) * g.KW + kw) * ld + i * OHW + oh * g.OW + ow] =
-                  in ? x[i * xs + (c * g.H + ih) * g.W + iw] : 0.0f;
-            }
-}
-
-// The transpose, adding each image element's taps in (kh, kw) order like the kernels do.
-void col2im_ref(const float* col, int64_t ld, int64_t count, const ConvGeom& g, float* x, int64_t xs) {
-  const int64_t OHW = g.OH * g.OW;
-  for (int64_t c = 0; c < g.C; ++c)
-    for (int64_t kh = 0; kh < g.KH; ++kh)
-      for (int64_t kw = 0; kw < g.KW; ++kw)
-        for (int64_t i = 0; i < count; ++i)
-          for (int64_t oh = 0; oh < g.OH; ++oh)
-            for (int64_t ow = 0; ow < g.OW; ++ow) {
-              const int64_t ih = oh * g.sh - g.ph + kh * g.dh, iw = ow * g.sw - g.pw + kw * g.dw;
-              if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W)
-                x[i * xs + (c * g.H + ih) * g.W + iw] +=
-                    col[((c * g.KH + kh) * g.KW + kw) * ld + i * OHW + oh * g.OW + ow];
+              f(((c * g.KH + kh) * g.KW + kw) * ld + i * OHW + oh * g.OW + ow,
+                in ? i * xs + (c * g.H + ih) * g.W + iw : -1);
             }
 }
 
@@ -74,12 +60,13 @@ int main() {
     }
     const std::vector<float> x = lt::randv(r, count * xs);
     std::vector<float> want((size_t)(CKK * ld), -3.0f), got = want;
-    im2col_ref(x.data(), count, xs, g, want.data(), ld);
+    each_tap(g, count, xs, ld, [&](int64_t ci, int64_t xi) { want[(size_t)ci] = xi >= 0 ? x[(size_t)xi] : 0.0f; });
     lamkit::im2col(x.data(), count, xs, g, got.data(), ld);
     const bool same_col = memcmp(want.data(), got.data(), sizeof(float) * want.size()) == 0;
     std::vector<float> xw = lt::randv(r, count * xs), xg = xw;
     const std::vector<float> col = lt::randv(r, CKK * ld);
-    col2im_ref(col.data(), ld, count, g, xw.data(), xs);
+    // The transpose, adding each image element's taps in (kh, kw) order like the kernels do.
+    each_tap(g, count, xs, ld, [&](int64_t ci, int64_t xi) { if (xi >= 0) xw[(size_t)xi] += col[(size_t)ci]; });
     lamkit::col2im_add(col.data(), ld, count, g, xg.data(), xs);
     const bool same_x = memcmp(xw.data(), xg.data(), sizeof(float) * xw.size()) == 0;
     CHECK(same_col && same_x,
