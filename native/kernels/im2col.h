@@ -236,51 +236,42 @@ inline void tap_runs(const ConvGeom& g, const Stage& sg, float* st, float* colc,
   }
 }
 
-inline void im2col(const float* x, int64_t count, int64_t xstride, const ConvGeom& g, float* col,
+// The staged im2col (ADD = false: stage ← x, col ← stage) and col2im (ADD: stage ← x's own
+// values, stage += col taps in the unstaged order, x ← stage interior).
+template <bool ADD>
+inline void staged(float* x, int64_t count, int64_t xstride, const ConvGeom& g, float* col,
                    int64_t ldcol) {
-  if (count <= 0 || !stage_fits(g)) {
-    im2col_unstaged(x, count, xstride, g, col, ldcol);
-    return;
-  }
   const Stage sg(g);
   const int64_t OHW = g.OH * g.OW, HW = g.H * g.W;
   const int64_t group = std::min<int64_t>(count, kStageFloats / sg.image);
   float* st = stage_buffer(group * sg.image);
-  memset(st, 0, sizeof(float) * (size_t)(group * sg.image));  // borders; interiors are overwritten
+  // Borders; im2col overwrites only interiors, col2im's padding taps dirty them per channel.
+  if (!ADD) memset(st, 0, sizeof(float) * (size_t)(group * sg.image));
   for (int64_t i0 = 0; i0 < count; i0 += group) {
     const int64_t gn = std::min(group, count - i0);
     for (int64_t c = 0; c < g.C; ++c) {
+      if (ADD) memset(st, 0, sizeof(float) * (size_t)(gn * sg.image));
       for (int64_t i = 0; i < gn; ++i)
-        stage_image(g, sg, st + i * sg.image, const_cast<float*>(x + (i0 + i) * xstride + c * HW), false);
-      tap_runs<false>(g, sg, st, col + c * g.KH * g.KW * ldcol + i0 * OHW, ldcol, gn);
+        stage_image(g, sg, st + i * sg.image, x + (i0 + i) * xstride + c * HW, false);
+      tap_runs<ADD>(g, sg, st, col + c * g.KH * g.KW * ldcol + i0 * OHW, ldcol, gn);
+      if (ADD)
+        for (int64_t i = 0; i < gn; ++i)
+          stage_image(g, sg, st + i * sg.image, x + (i0 + i) * xstride + c * HW, true);
     }
   }
 }
 
+// staged<false> only reads x and staged<true> only reads col, hence the const_casts.
+inline void im2col(const float* x, int64_t count, int64_t xstride, const ConvGeom& g, float* col,
+                   int64_t ldcol) {
+  if (count <= 0 || !stage_fits(g)) im2col_unstaged(x, count, xstride, g, col, ldcol);
+  else staged<false>(const_cast<float*>(x), count, xstride, g, col, ldcol);
+}
+
 inline void col2im_add(const float* col, int64_t ldcol, int64_t count, const ConvGeom& g, float* x,
                        int64_t xstride) {
-  if (count <= 0 || !stage_fits(g)) {
-    col2im_add_unstaged(col, ldcol, count, g, x, xstride);
-    return;
-  }
-  const Stage sg(g);
-  const int64_t OHW = g.OH * g.OW, HW = g.H * g.W;
-  const int64_t group = std::min<int64_t>(count, kStageFloats / sg.image);
-  float* st = stage_buffer(group * sg.image);
-  for (int64_t i0 = 0; i0 < count; i0 += group) {
-    const int64_t gn = std::min(group, count - i0);
-    for (int64_t c = 0; c < g.C; ++c) {
-      // Stage = x's channel (so the taps add onto it in the unstaged order) inside a scratch
-      // border that absorbs the padding taps; then the interior goes back to x.
-      memset(st, 0, sizeof(float) * (size_t)(gn * sg.image));
-      for (int64_t i = 0; i < gn; ++i)
-        stage_image(g, sg, st + i * sg.image, x + (i0 + i) * xstride + c * HW, false);
-      // col is only read on this path (ADD).
-      tap_runs<true>(g, sg, st, const_cast<float*>(col) + c * g.KH * g.KW * ldcol + i0 * OHW, ldcol, gn);
-      for (int64_t i = 0; i < gn; ++i)
-        stage_image(g, sg, st + i * sg.image, x + (i0 + i) * xstride + c * HW, true);
-    }
-  }
+  if (count <= 0 || !stage_fits(g)) col2im_add_unstaged(col, ldcol, count, g, x, xstride);
+  else staged<true>(x, count, xstride, g, const_cast<float*>(col), ldcol);
 }
 
 }  // namespace lamkit
