@@ -1,6 +1,6 @@
 /**
  * `lamkit analyze --run DIR [--json]` for a gridworld run (written by gridworld-run.ts): rebuilds
- * the conv LAM's inference graph from run.json + params.bin and runs the nonlinear probes (conv-probes.ts) on fresh
+ * the conv LAM's inference graph from checkpoint.safetensors (or, for older runs, run.json + params.bin) and runs the nonlinear probes (conv-probes.ts) on fresh
  * held-out samples of the same world. src/cli/analyze.ts owns the command and delegates here when
  * run.json says `"kind": "gridworld"` (see `isGridworldRun`).
  */

@@ -145,7 +145,7 @@ export function trainGridworld(o: GridworldRunOptions, onLog?: Parameters<typeof
   });
 }
 
-/** Writes run.json, log.jsonl and params.bin into `dir`. */
+/** Writes checkpoint.safetensors (parameters, VQ codebook as state), log.jsonl and a run.json summary into `dir`. */
 export function saveGridworldRun(dir: string, o: GridworldRunOptions, r: ConvTrainResult): void {
   makeDir(dir);
   const config = {
