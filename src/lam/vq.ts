@@ -12,6 +12,7 @@
  *   threshold: with γ = 0.99 a count needs hundreds of steps to decay, longer than a short run.
  *   usage / perplexity over the steps since the last log point, from the per-step counts.
  */
+import { vq_nearest } from '../backends/reference/vq_nearest.js';
 import { Rng } from '../data/rng.js';
 
 /** Codebook statistics of the recent steps. */
@@ -42,23 +43,9 @@ export function nearestCodes(z: Float32Array, codebook: Float32Array, D: number)
     throw new RangeError(`nearestCodes: z (${z.length} floats) and codebook (${codebook.length}) must be whole rows of D = ${D}`);
   const N = z.length / D, K = codebook.length / D;
   const idx = new Int32Array(N);
+  vq_nearest(z, codebook, idx, N, K, D); // the reference kernel: one definition of the nearest code
   const q = new Float32Array(N * D);
-  for (let n = 0; n < N; n++) {
-    let best = Infinity, bk = 0;
-    for (let k = 0; k < K; k++) {
-      let d2 = 0;
-      for (let d = 0; d < D; d++) {
-        const e = z[n * D + d] - codebook[k * D + d];
-        d2 += e * e;
-      }
-      if (d2 < best) {
-        best = d2;
-        bk = k;
-      }
-    }
-    idx[n] = bk;
-    q.set(codebook.subarray(bk * D, bk * D + D), n * D);
-  }
+  for (let n = 0; n < N; n++) q.set(codebook.subarray(idx[n] * D, idx[n] * D + D), n * D);
   return { idx, q };
 }
 
