@@ -1,6 +1,6 @@
 /**
- * Direction of the nonlinear findings on a small, fast grid32 configuration (fixed seeds, one
- * run each): with reconstruction, distractors put the exogenous innovation into z (R²(ξ|z̃) and
+ * Direction of the nonlinear findings on a small, fast grid32 configuration (fixed seeds, means
+ * over three runs): with reconstruction, distractors put the exogenous innovation into z (R²(ξ|z̃) and
  * S_exo rise from strength 0 to 1, the action probe falls); the latent FDM without stop-gradient
  * collapses its embedding while the EMA target keeps it.
  *
@@ -16,8 +16,8 @@ import { parseConvObjective } from '../../src/lam/conv-objectives.js';
 import { probeConvLam, type ConvProbeResult } from '../../src/lam/conv-probes.js';
 import { trainConvLam } from '../../src/lam/conv-trainer.js';
 
-async function trainAndProbe(objective: string, strength: number, steps: number): Promise<ConvProbeResult & { loss: number }> {
-  const r = await trainConvLam({ preset: 'grid32', objective: parseConvObjective(objective), steps, seed: 3, lr: 3e-3, world: { strength } });
+async function trainAndProbe(objective: string, strength: number, steps: number, seed: number): Promise<ConvProbeResult & { loss: number }> {
+  const r = await trainConvLam({ preset: 'grid32', objective: parseConvObjective(objective), steps, seed, lr: 3e-3, world: { strength } });
   const m = await ConvLamModel.load(r.spec, r.params, r.codebook);
   try {
     return { ...probeConvLam(m, r.world, { n: 800, pairs: 300, seed: 7 }), loss: r.log[r.log.length - 1].loss };
@@ -27,10 +27,21 @@ async function trainAndProbe(objective: string, strength: number, steps: number)
 }
 
 describe('nonlinear findings, small configuration (grid32, 300 steps)', () => {
+  // Means over three seeds: a single run's action accuracy moves by a few points with the
+  // thread count (summation order), which is the size of the effect at 300 steps.
+  const SEEDS = [3, 4, 5];
+  type Means = Pick<ConvProbeResult, 'r2Xi' | 'sExo' | 'condAccAction'>;
+  async function meanOverSeeds(objective: string, strength: number): Promise<Means> {
+    const runs: ConvProbeResult[] = [];
+    for (const seed of SEEDS) runs.push(await trainAndProbe(objective, strength, 300, seed));
+    const mean = (f: (p: ConvProbeResult) => number) => runs.reduce((a, p) => a + f(p), 0) / runs.length;
+    return { r2Xi: mean((p) => p.r2Xi), sExo: mean((p) => p.sExo), condAccAction: mean((p) => p.condAccAction) };
+  }
+
   it('recon: distractors raise R²(ξ|z̃) and S_exo and lower the action probe', async () => {
-    const clean = await trainAndProbe('recon', 0, 300);
-    const noisy = await trainAndProbe('recon', 1, 300);
-    const line = (n: string, p: ConvProbeResult) => `${n}: R²(ξ|z̃) ${p.r2Xi.toFixed(3)} S_exo ${p.sExo.toFixed(3)} acc(a|z̃,s) ${p.condAccAction.toFixed(3)}`;
+    const clean = await meanOverSeeds('recon', 0);
+    const noisy = await meanOverSeeds('recon', 1);
+    const line = (n: string, p: Means) => `${n} (mean of seeds ${SEEDS.join(',')}): R²(ξ|z̃) ${p.r2Xi.toFixed(3)} S_exo ${p.sExo.toFixed(3)} acc(a|z̃,s) ${p.condAccAction.toFixed(3)}`;
     const msg = [line('recon S=0', clean), line('recon S=1', noisy)].join('; ');
     // No distractors: nothing exogenous to leak (the two copies of a pair are the same frames).
     expect(clean.sExo, msg).toBeLessThan(0.01);
@@ -39,8 +50,10 @@ describe('nonlinear findings, small configuration (grid32, 300 steps)', () => {
     // The action is in z without distractors (state-conditional probe well above chance ≈ 0.2)
     // and less readable with them.
     expect(clean.condAccAction, msg).toBeGreaterThan(0.4);
-    expect(noisy.condAccAction, msg).toBeLessThan(clean.condAccAction - 0.05);
-  }, 120_000);
+    // At 300 steps the drop is a few points (0.46 → 0.42 at 2 threads, larger at 1 thread; the
+    // 2000-step sweep shows 0.70 → 0.62): a direction check with a small margin.
+    expect(noisy.condAccAction, msg).toBeLessThan(clean.condAccAction - 0.02);
+  }, 240_000);
 
   it('latent FDM: without stop-gradient the embedding collapses, with the EMA target it does not', async () => {
     const run = (o: string) => trainConvLam({ preset: 'grid32', objective: parseConvObjective(o), steps: 150, seed: 3, lr: 3e-3, world: { strength: 1 }, logEvery: 150 });
