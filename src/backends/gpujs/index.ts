@@ -10,7 +10,8 @@
  * tolerance for whole training tapes.
  */
 import { OP_IDS } from '../../ops/opcodes.js';
-import { checkArenaData, checkArenaRange, checkProgram, checkRun } from '../program.js';
+import { checkProgram } from '../program.js';
+import { arenaPlanExecutable } from '../reference-backend.js';
 import type { Backend, BackendFactory, BackendInfo, Executable, TapeProgram } from '../types.js';
 import { type LoadedGpu, loadGpu } from './gpu.js';
 import { GPU_KERNELS } from './kernels/index.js';
@@ -86,34 +87,7 @@ export class GpujsBackend implements Backend {
     const plan = new GpujsPlan(program.tape, program.arenaFloats, program.feedFloatsPerStep, program.outFloatsPerStep, (d, a) => this.kernel(d, a), (op, reason) => {
       if (!this.fallbacks.some((f) => f.op === op)) this.fallbacks.push({ op, reason });
     });
-    let live = true;
-    const alive = (what: string) => {
-      if (!live) throw new Error(`gpujs.${what}: executable used after dispose()`);
-    };
-    return {
-      program,
-      run(feeds, opts) {
-        alive('run');
-        const steps = checkRun('gpujs', program, feeds, opts?.steps);
-        const out = new Float32Array(steps * program.outFloatsPerStep);
-        plan.run(feeds, program.feedFloatsPerStep, out, program.outFloatsPerStep, steps);
-        return out;
-      },
-      readArena(offset, length) {
-        alive('readArena');
-        checkArenaRange('gpujs.readArena', program.arenaFloats, offset, length);
-        return plan.arena.slice(offset, offset + length);
-      },
-      writeArena(offset, data) {
-        alive('writeArena');
-        checkArenaData('gpujs.writeArena', data);
-        checkArenaRange('gpujs.writeArena', program.arenaFloats, offset, data.length);
-        plan.arena.set(data, offset);
-      },
-      dispose() {
-        live = false;
-      },
-    };
+    return arenaPlanExecutable('gpujs', program, plan);
   }
 }
 
