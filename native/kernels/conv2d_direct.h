@@ -1,0 +1,29 @@
+// Direct (im2col-free) conv2d forward with a fused bias/activation epilogue.
+// Implemented in conv2d_direct.cpp (dispatch) and conv2d_direct_avx2.cpp (the AVX2 kernel);
+// called by lam_f32_conv2d (conv2d.cpp, no epilogue) and the fused conv2d_bias_act kernel.
+//   y[n] = act((acc ? y[n] : 0) + conv(x[n], w) + bias)      x [N,C,H,W], w [OC,C,KH,KW], y [N,OC,OH,OW]
+// Returns false, having written nothing, when it does not take this geometry or ISA; the caller
+// then runs the im2col + SGEMM path (and applies the epilogue itself).
+#ifndef LAMKIT_CONV2D_DIRECT_H
+#define LAMKIT_CONV2D_DIRECT_H
+
+#include <stdint.h>
+
+#include "im2col.h"
+
+namespace lamkit {
+
+enum ConvActivation { kConvActNone = 0, kConvActRelu = 1, kConvActLeakyRelu = 2 };
+
+struct ConvEpilogue {
+  const float* bias = nullptr;  // [OC] or null
+  int act = kConvActNone;
+  float slope = 0.0f;           // leaky_relu negative slope
+};
+
+bool conv2d_direct(const float* x, const float* w, float* y, int64_t N, int64_t OC,
+                   const ConvGeom& g, int acc, const ConvEpilogue& ep);
+
+}  // namespace lamkit
+
+#endif
