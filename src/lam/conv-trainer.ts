@@ -29,6 +29,8 @@ export interface ConvTrainOptions {
   seed: number;
   /** Batch size (default: the preset's). */
   batch?: number;
+  /** Latent size k (default: the preset's, 8 for grid32, 16 for conv64). */
+  latentDim?: number;
   lr?: number;
   /** Backend (default: LAMKIT_BACKEND or the best available). */
   backend?: string;
@@ -78,13 +80,22 @@ export interface ConvTrainResult {
   seed: number;
 }
 
-/** The conv spec of a preset at frame size `size` (any multiple of 16). */
-export function convSpec(preset: 'grid32' | 'conv64', size?: number): ConvSpec {
+/** Largest latent size accepted: wider than any frame's agent/distractor state needs. */
+export const MAX_LATENT_DIM = 256;
+
+/**
+ * The conv spec of a preset at frame size `size` (any multiple of 16) and latent size `k`
+ * (default the preset's): a k at the action's size is where supervision can remove leakage
+ * (SCIENCE.md §5: with k > d_a the spare dims carry distractors whatever the objective).
+ */
+export function convSpec(preset: 'grid32' | 'conv64', size?: number, k?: number): ConvSpec {
   const p = PRESETS[preset];
   if (!p || p.spec.kind !== 'conv') throw new RangeError(`--preset: expected grid32 or conv64 for the gridworld, got '${preset}'`);
   const s = size ?? p.spec.h;
   if (!Number.isInteger(s) || s < 16 || s % 16 !== 0) throw new RangeError(`--frame: expected a multiple of 16 (the conv stack halves the frame 4 times): 16, 32, 48, 64, …; got ${s}`);
-  return { ...p.spec, h: s, w: s };
+  const latent = k ?? p.spec.k;
+  if (!Number.isInteger(latent) || latent < 1 || latent > MAX_LATENT_DIM) throw new RangeError(`--latent-dim: expected an integer in [1, ${MAX_LATENT_DIM}], got ${latent}`);
+  return { ...p.spec, h: s, w: s, k: latent };
 }
 
 /**
@@ -150,7 +161,7 @@ function vqState(m: CompiledModel): { read: () => VqState; write: (s: VqState) =
 export async function trainConvLam(opts: ConvTrainOptions): Promise<ConvTrainResult> {
   if (opts.world?.width !== undefined && opts.world.height !== undefined && opts.world.width !== opts.world.height)
     throw new RangeError(`--frame: frames must be square for the conv presets, got ${opts.world.height}×${opts.world.width}`);
-  const spec = convSpec(opts.preset, opts.world?.height ?? opts.world?.width);
+  const spec = convSpec(opts.preset, opts.world?.height ?? opts.world?.width, opts.latentDim);
   const preset = PRESETS[opts.preset];
   const batch = opts.batch ?? preset.batch;
   const lr = opts.lr ?? preset.lr;
@@ -261,7 +272,7 @@ export function meanVariance(x: Float32Array, rows: number): number {
 }
 
 /** A one-line description of a run for logs and reports. */
-export function describeRun(r: Pick<ConvTrainResult, 'preset' | 'objective' | 'bottleneck' | 'world' | 'backend'>): string {
+export function describeRun(r: Pick<ConvTrainResult, 'preset' | 'spec' | 'objective' | 'bottleneck' | 'world' | 'backend'>): string {
   const b = r.bottleneck.kind === 'vq' ? `vq:${r.bottleneck.codes}` : 'continuous';
-  return `${r.preset} objective=${convObjectiveLabel(r.objective)} bottleneck=${b} distractors=${r.world.cfg.strength} (${r.backend})`;
+  return `${r.preset} objective=${convObjectiveLabel(r.objective)} bottleneck=${b} k=${r.spec.k} distractors=${r.world.cfg.strength} (${r.backend})`;
 }

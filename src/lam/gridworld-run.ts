@@ -6,7 +6,7 @@
  *
  *   DIR/checkpoint.safetensors  parameters (preset names, plus heads), the VQ codebook as state
  *                               'vq.codebook', config {kind: 'gridworld', preset, options, world,
- *                               spec, objective, bottleneck} (src/lam/checkpoint.ts)
+ *                               spec (its k is --latent-dim), objective, bottleneck} (src/lam/checkpoint.ts)
  *   DIR/run.json      summary: the same config, timings, final losses, codebook usage, backend
  *   DIR/log.jsonl     one line per log point (loss parts, usage, perplexity, z / embedding variance)
  * `lamkit export --run DIR` reads the checkpoint (src/onnx/run-dir.ts).
@@ -19,7 +19,7 @@ import { resolveGridworldConfig } from '../data/gridworld-config.js';
 import { ensureWritableDir, makeDir } from '../util/make-dir.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { convObjectiveLabel, parseConvObjective } from './conv-objectives.js';
-import { describeRun, trainConvLam, type Bottleneck, type ConvTrainResult } from './conv-trainer.js';
+import { describeRun, MAX_LATENT_DIM, trainConvLam, type Bottleneck, type ConvTrainResult } from './conv-trainer.js';
 import { parseBottleneck } from './vq.js';
 
 /** Flags of a gridworld training run (shared by train and sweep). */
@@ -33,6 +33,7 @@ export const GRIDWORLD_TRAIN_FLAGS = {
   seed: { type: 'string' },
   batch: { type: 'string' },
   lr: { type: 'string' },
+  'latent-dim': { type: 'string' },
   frame: { type: 'string' },
   objects: { type: 'string' },
   sprite: { type: 'string' },
@@ -55,6 +56,8 @@ export const GRIDWORLD_TRAIN_USAGE = `usage: lamkit train --preset grid32|conv64
   --steps N              training steps (default 600)
   --seed N               seed of the world, init and samples (default 0)
   --batch N, --lr X      override the preset's batch size / learning rate
+  --latent-dim K         latent size k in [1, ${MAX_LATENT_DIM}] (default the preset's: 8 grid32, 16 conv64); k at the
+                         action's size (2) is where supervision can push distractors out of z
   --frame N              frame size (a multiple of 16; default 32 for grid32, 64 for conv64)
   --sprite N             agent sprite side in pixels (smaller than the frame)
   --objects N, --texture A, --flicker A, --camera σ, --walls, --action-mode discrete|continuous
@@ -73,6 +76,8 @@ export interface GridworldRunOptions {
   seed: number;
   batch?: number;
   lr?: number;
+  /** Latent size k (default: the preset's). */
+  latentDim?: number;
   /** Backend name (default: LAMKIT_BACKEND or the best available). */
   backend?: string;
 }
@@ -125,6 +130,7 @@ export function gridworldRunOptions(values: Record<string, string | boolean | un
     seed,
     batch: values.batch !== undefined ? numberFlag('batch', values.batch as string, 16, { min: 1, integer: true }) : undefined,
     lr: values.lr !== undefined ? numberFlag('lr', values.lr as string, 1e-3, { min: 0, minExclusive: true }) : undefined,
+    latentDim: values['latent-dim'] !== undefined ? numberFlag('latent-dim', values['latent-dim'] as string, 8, { min: 1, max: MAX_LATENT_DIM, integer: true }) : undefined,
     backend: values.backend as string | undefined,
   };
 }
@@ -140,6 +146,7 @@ export function trainGridworld(o: GridworldRunOptions, onLog?: Parameters<typeof
     seed: o.seed,
     batch: o.batch,
     lr: o.lr,
+    latentDim: o.latentDim,
     backend: o.backend,
     onLog,
   });
@@ -174,7 +181,8 @@ export function saveGridworldRun(dir: string, o: GridworldRunOptions, r: ConvTra
 /** Default run directory name. */
 export function defaultRunDir(o: GridworldRunOptions): string {
   const b = o.bottleneckText.replace(':', '');
-  return join('runs', `${o.preset}-${o.objectiveText.replace(/:/g, '_')}-${b}-s${o.world.strength}-seed${o.seed}`);
+  const k = o.latentDim !== undefined ? `-k${o.latentDim}` : '';
+  return join('runs', `${o.preset}-${o.objectiveText.replace(/:/g, '_')}-${b}${k}-s${o.world.strength}-seed${o.seed}`);
 }
 
 /**
