@@ -10,6 +10,7 @@
 // Threads: with N ≥ threads, each thread takes a contiguous range of images (single-threaded
 // GEMMs, private column buffers); otherwise images run in turn with a threaded GEMM.
 // 1×1 stride-1 unpadded convolutions skip im2col (the image already is the column matrix).
+// Backward: the direct kernels of conv2d_grad_direct.h take the geometries they apply to.
 // Test: native/tests/conv2d_test.cpp, test/kernels/conv2d*.test.ts.
 // Bench: lamkit bench kernels --op conv2d (conv64 layer shapes, batch 32, vs PyTorch CPU).
 #include <lamkit/kernels.h>
@@ -20,6 +21,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "conv2d_grad_direct.h"
 #include "gemm.h"
 #include "im2col.h"
 #include "runtime/thread_pool.h"
@@ -136,6 +138,8 @@ extern "C" void lam_f32_conv2d_backward_input(const float* dy, const float* w, f
     if (!acc) memset(dx, 0, sizeof(float) * (size_t)(N * C * HW));
     return;
   }
+  // The direct kernels where they apply (conv2d_grad_direct.cpp; false = not taken).
+  if (lamkit::conv2d_backward_input_direct(dy, w, dx, N, OC, g, acc)) return;
   const bool pointwise = is_pointwise(g);
   over_images(N, 2.0 * OC * CKK * OHW, [&](int64_t n0, int64_t n1, int gt) {
     if (pointwise) {
@@ -178,6 +182,7 @@ extern "C" void lam_f32_conv2d_backward_filter(const float* x, const float* dy, 
     if (!acc) memset(dwt, 0, sizeof(float) * (size_t)(OC * CKK));
     return;
   }
+  if (lamkit::conv2d_backward_filter_direct(x, dy, dwt, N, OC, g, acc)) return;
   const double flops = 2.0 * (double)N * OC * CKK * OHW;
   int nt = lamkit::available_threads();
   if (flops < 2.0e6 || N < nt) nt = 1;

@@ -1,0 +1,284 @@
+// Direct conv2d backward kernels (conv2d_grad_direct.h): the loops around the AVX2 tile.
+// Why: im2col/col2im + SGEMM ran both gradients at ~58 GFLOP/s on conv64 (k4 s2 p1 layers);
+// the column matrix is 16× the image and its write + read, and the GEMM's packing of it, cost
+// as much as a third of the time. These kernels read a zero-padded image copy directly.
+//
+// backward_filter, dW[oc][t], t = (c, kh, kw): 16 output channels (lanes) × 6 taps per tile.
+//   Per image block: xp[i] = zero-padded x (pad_image), dyP[ob][i][pix][16] = dy transposed to
+//   16-channel groups. A tile's accumulators stay in registers over every pixel of the block:
+//   per pixel 2 dyP loads, 6 broadcasts of xp[c][oh·sh + kh·dh][ow·sw + kw·dw], 12 FMAs.
+//   Blocks of images are sized so xp + dyP stay in L2 while all tiles walk them.
+//   Threads split the tiles (not the images): every dW value is summed by one thread in image
+//   and pixel order, so the result does not depend on the thread count (the im2col path adds
+//   per-thread partial sums, whose rounding does), and no partial-dW buffers are reduced.
+// backward_input, dx[c][ih][iw] = Σ_{oc,kh,kw} W[oc][c][kh][kw]·dy[oc][oh][ow] over the taps
+//   with ih = oh·sh − ph + kh·dh (same for w). Pixels split by parity class (ih mod sh,
+//   iw mod sw): within a class every pixel has the same taps, with oh = ih div sh + δ(kh). A
+//   tile is 16 input channels (lanes, W packed [class][cblock][tap][oc][16]) × 6 pixels of one
+//   class, summing over (tap, oc) steps: 2 W loads, 6 broadcasts of the zero-padded,
+//   channel-last dy copy, 12 FMAs; the tile is then stored into NCHW dx. Threads take images.
+// Taken for AVX2/AVX-512 CPUs (not under lam_force_isa("scalar")), not for 1×1 stride-1
+// unpadded convolutions (plain GEMMs already), and only when padding the 16-lane dimension
+// (OC for the filter, C for the input) wastes ≤ 25% of the FMAs.
+// Test: native/tests/conv2d_grad_direct_test.cpp, test/kernels/conv2d-grad-direct.test.ts.
+#include "conv2d_grad_direct.h"
+
+#include <lamkit/kernels.h>
+#include <string.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "conv_pad.h"
+#include "runtime/thread_pool.h"
+
+namespace lamkit {
+
+#if defined(__x86_64__)
+namespace {
+
+const int kLanes = 16, kTile = 6;
+// Floats of xp + dyP per image block: ~256 KiB, half of a Zen 3 L2.
+const int64_t kBlockFloats = 64 * 1024;
+
+bool isa_ok() {
+  const char* isa = lam_isa_name();
+  return !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
+}
+
+bool geometry_ok(const ConvGeom& g) {
+  if (g.C <= 0 || g.H <= 0 || g.W <= 0 || g.KH <= 0 || g.KW <= 0 || g.sh <= 0 || g.sw <= 0 ||
+      g.dh <= 0 || g.dw <= 0 || g.ph < 0 || g.pw < 0 || g.OH <= 0 || g.OW <= 0)
+    return false;
+  const bool pointwise = g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 &&
+                         g.pw == 0 && g.OH == g.H && g.OW == g.W;
+  return !pointwise;
+}
+
+bool lanes_ok(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes * 4 <= 5 * n; }
+
+// 32-byte aligned per-thread scratch kept for the next call.
+float* scratch(std::vector<float>& v, int64_t n) {
+  if ((int64_t)v.size() < n + 8) v.resize((size_t)(n + 8));
+  float* p = v.data();
+  while ((uintptr_t)p % 32) ++p;
+  return p;
+}
+
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// One dimension's parity classes for backward_input: pixel i = a·s + q (a ∈ [0, count)) is
+// reached by the taps k with (q + p − k·d) ≡ 0 (mod s), from output o = a + δ(k).
+struct Classes {
+  std::vector<int64_t> count, first;        // per class q: pixels, index of its first tap
+  std::vector<int64_t> tap, delta;          // taps of all classes, class by class
+  int64_t lo = 0, hi = 0;                   // output index range read, [lo, hi)
+  Classes(int64_t n, int64_t k, int64_t s, int64_t p, int64_t d, int64_t outn) {
+    lo = 0;
+    hi = outn;
+    for (int64_t q = 0; q < s; ++q) {
+      const int64_t cnt = q < n ? (n - q + s - 1) / s : 0;
+      count.push_back(cnt);
+      first.push_back((int64_t)tap.size());
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const int64_t t = q + p - kk * d;
+        if (((t % s) + s) % s) continue;
+        const int64_t dl = floor_div(t, s);
+        tap.push_back(kk);
+        delta.push_back(dl);
+        if (cnt > 0) {
+          lo = std::min(lo, dl);
+          hi = std::max(hi, cnt - 1 + dl + 1);
+        }
+      }
+    }
+    first.push_back((int64_t)tap.size());
+  }
+  int64_t taps(int64_t q) const { return first[q + 1] - first[q]; }
+};
+
+}  // namespace
+
+bool conv2d_backward_filter_direct(const float* x, const float* dy, float* dwt, int64_t N,
+                                   int64_t OC, const ConvGeom& g, int acc) {
+  if (N <= 0 || OC <= 0 || !geometry_ok(g) || !lanes_ok(OC) || !isa_ok()) return false;
+  const int64_t KK = g.KH * g.KW, CKK = g.C * KK, OHW = g.OH * g.OW;
+  const int64_t HP = (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1;
+  const int64_t WP = (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
+  const int64_t OB = (OC + kLanes - 1) / kLanes, TB = (CKK + kTile - 1) / kTile;
+  const int64_t xp_img = g.C * HP * WP, dy_img = OB * kLanes * OHW;
+  const int64_t nb = std::max<int64_t>(1, std::min<int64_t>(N, kBlockFloats / (xp_img + dy_img)));
+
+  thread_local std::vector<float> s_xp, s_dy, s_acc;
+  float* xp = scratch(s_xp, nb * xp_img);
+  float* dyp = scratch(s_dy, nb * dy_img);
+  float* dwT = scratch(s_acc, OB * CKK * kLanes);  // [ob][t][16]
+  memset(dwT, 0, sizeof(float) * (size_t)(OB * CKK * kLanes));
+  std::vector<int64_t> off((size_t)(TB * kTile), 0);
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw)
+        off[(size_t)((c * g.KH + kh) * g.KW + kw)] = (c * HP + kh * g.dh) * WP + kw * g.dw;
+  std::vector<const float*> rows((size_t)(nb * g.OH));
+
+  const double tile_flops = 2.0 * kLanes * kTile * (double)(nb * OHW);
+  for (int64_t n0 = 0; n0 < N; n0 += nb) {
+    const int64_t cnt = std::min(nb, N - n0);
+    parallel_for(cnt, (double)(xp_img + dy_img), [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        pad_image(x + (n0 + i) * g.C * g.H * g.W, g.C, g.H, g.W, g.ph, g.pw, HP, WP, xp + i * xp_img);
+        const float* src = dy + (n0 + i) * OC * OHW;
+        for (int64_t ob = 0; ob < OB; ++ob) {
+          float* d = dyp + (ob * nb + i) * OHW * kLanes;
+          const int64_t lanes = std::min<int64_t>(kLanes, OC - ob * kLanes);
+          for (int64_t v = 0; v < lanes; ++v) {
+            const float* s = src + (ob * kLanes + v) * OHW;
+            for (int64_t p = 0; p < OHW; ++p) d[p * kLanes + v] = s[p];
+          }
+          for (int64_t v = lanes; v < kLanes; ++v)
+            for (int64_t p = 0; p < OHW; ++p) d[p * kLanes + v] = 0.0f;
+        }
+      }
+    });
+    for (int64_t i = 0; i < cnt; ++i)
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        rows[(size_t)(i * g.OH + oh)] = xp + i * xp_img + oh * g.sh * WP;
+    parallel_for(OB * TB, tile_flops, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t ob = t / TB, tap0 = t % TB * kTile;
+        const int np = (int)std::min<int64_t>(kTile, CKK - tap0);
+        conv_grad_tile_avx2(np, rows.data(), cnt * g.OH, g.OW, g.sw, off.data() + tap0,
+                            dyp + ob * nb * OHW * kLanes, dwT + (ob * CKK + tap0) * kLanes, 1);
+      }
+    });
+  }
+  // dW[oc][t] (= | +=) dwT[oc / 16][t][oc % 16]
+  parallel_for(OC, (double)CKK, [&](int64_t o0, int64_t o1) {
+    for (int64_t oc = o0; oc < o1; ++oc) {
+      const float* s = dwT + (oc / kLanes) * CKK * kLanes + oc % kLanes;
+      float* d = dwt + oc * CKK;
+      if (acc) {
+        for (int64_t t = 0; t < CKK; ++t) d[t] += s[t * kLanes];
+      } else {
+        for (int64_t t = 0; t < CKK; ++t) d[t] = s[t * kLanes];
+      }
+    }
+  });
+  return true;
+}
+
+bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, int64_t N,
+                                  int64_t OC, const ConvGeom& g, int acc) {
+  if (N <= 0 || OC <= 0 || !geometry_ok(g) || !lanes_ok(g.C) || !isa_ok()) return false;
+  const Classes ch(g.H, g.KH, g.sh, g.ph, g.dh, g.OH), cw(g.W, g.KW, g.sw, g.pw, g.dw, g.OW);
+  const int64_t top = -ch.lo, left = -cw.lo, OHP = ch.hi - ch.lo, OWP = cw.hi - cw.lo;
+  const int64_t CB = (g.C + kLanes - 1) / kLanes, KK = g.KH * g.KW, HW = g.H * g.W;
+  const int64_t OHW = g.OH * g.OW, dyp_img = OHP * OWP * OC;
+
+  // Wp[class][cb][tap of the class][oc][16], classes (qh, qw) row-major; wbase = class offsets.
+  const int64_t nclass = g.sh * g.sw;
+  std::vector<int64_t> wbase((size_t)nclass + 1, 0);
+  for (int64_t qh = 0; qh < g.sh; ++qh)
+    for (int64_t qw = 0; qw < g.sw; ++qw)
+      wbase[(size_t)(qh * g.sw + qw + 1)] =
+          wbase[(size_t)(qh * g.sw + qw)] + CB * ch.taps(qh) * cw.taps(qw) * OC * kLanes;
+  std::vector<float> wp((size_t)wbase[(size_t)nclass] + 8);
+  for (int64_t qh = 0; qh < g.sh; ++qh)
+    for (int64_t qw = 0; qw < g.sw; ++qw) {
+      const int64_t nt = ch.taps(qh) * cw.taps(qw);
+      for (int64_t cb = 0; cb < CB; ++cb)
+        for (int64_t a = 0; a < ch.taps(qh); ++a)
+          for (int64_t b = 0; b < cw.taps(qw); ++b) {
+            const int64_t kh = ch.tap[(size_t)(ch.first[qh] + a)], kw = cw.tap[(size_t)(cw.first[qw] + b)];
+            float* d = wp.data() + wbase[(size_t)(qh * g.sw + qw)] +
+                       ((cb * nt + a * cw.taps(qw) + b) * OC) * kLanes;
+            for (int64_t oc = 0; oc < OC; ++oc)
+              for (int64_t v = 0; v < kLanes; ++v) {
+                const int64_t c = cb * kLanes + v;
+                d[oc * kLanes + v] = c < g.C ? w[((oc * g.C + c) * g.KH + kh) * g.KW + kw] : 0.0f;
+              }
+          }
+    }
+
+  // dy[n] → dyp[(oh + top)·OWP + ow + left][oc], zero elsewhere.
+  auto prep = [&](int64_t n, float* dyp) {
+    memset(dyp, 0, sizeof(float) * (size_t)dyp_img);
+    const float* src = dy + n * OC * OHW;
+    for (int64_t oc = 0; oc < OC; ++oc)
+      for (int64_t oh = 0; oh < g.OH; ++oh) {
+        float* d = dyp + ((oh + top) * OWP + left) * OC + oc;
+        const float* s = src + (oc * g.OH + oh) * g.OW;
+        for (int64_t ow = 0; ow < g.OW; ++ow) d[ow * OC] = s[ow];
+      }
+  };
+  // Work items (cb, class) of image n, tiles of 6 class pixels each.
+  auto items = [&](int64_t n, const float* dyp, int64_t i0, int64_t i1) {
+    float buf[kTile * kLanes];
+    int64_t off[kTile];
+    std::vector<const float*> rows((size_t)KK);
+    for (int64_t it = i0; it < i1; ++it) {
+      const int64_t cb = it / nclass, qh = it % nclass / g.sw, qw = it % g.sw;
+      const int64_t A = ch.count[(size_t)qh], B = cw.count[(size_t)qw];
+      const int64_t tw = cw.taps(qw), nt = ch.taps(qh) * tw;
+      for (int64_t a = 0; a < ch.taps(qh); ++a)
+        for (int64_t b = 0; b < tw; ++b)
+          rows[(size_t)(a * tw + b)] =
+              dyp + ((ch.delta[(size_t)(ch.first[qh] + a)] + top) * OWP +
+                     cw.delta[(size_t)(cw.first[qw] + b)] + left) * OC;
+      const float* wpc = wp.data() + wbase[(size_t)(qh * g.sw + qw)] + cb * nt * OC * kLanes;
+      const int64_t lanes = std::min<int64_t>(kLanes, g.C - cb * kLanes);
+      for (int64_t p0 = 0; p0 < A * B; p0 += kTile) {
+        const int np = (int)std::min<int64_t>(kTile, A * B - p0);
+        for (int j = 0; j < np; ++j) off[j] = ((p0 + j) / B * OWP + (p0 + j) % B) * OC;
+        conv_grad_tile_avx2(np, rows.data(), nt, OC, 1, off, wpc, buf, 0);
+        for (int j = 0; j < np; ++j) {
+          const int64_t ih = (p0 + j) / B * g.sh + qh, iw = (p0 + j) % B * g.sw + qw;
+          float* d = dx + ((n * g.C + cb * kLanes) * g.H + ih) * g.W + iw;
+          if (acc) {
+            for (int64_t v = 0; v < lanes; ++v) d[v * HW] += buf[j * kLanes + v];
+          } else {
+            for (int64_t v = 0; v < lanes; ++v) d[v * HW] = buf[j * kLanes + v];
+          }
+        }
+      }
+    }
+  };
+  const int64_t nitems = CB * nclass;
+  const double image_flops = 2.0 * (double)CB * kLanes * OC * KK * (double)OHW;
+  const int nt = available_threads();
+  if (nt <= 1 || N >= nt) {
+    parallel_for(N, image_flops, [&](int64_t n0, int64_t n1) {
+      thread_local std::vector<float> s_dyp;
+      float* dyp = scratch(s_dyp, dyp_img);
+      for (int64_t n = n0; n < n1; ++n) {
+        prep(n, dyp);
+        items(n, dyp, 0, nitems);
+      }
+    });
+  } else {
+    // Fewer images than threads (batch-1 inference of a transposed conv): split each image.
+    std::vector<float> s_dyp((size_t)dyp_img + 8);
+    for (int64_t n = 0; n < N; ++n) {
+      prep(n, s_dyp.data());
+      parallel_for(nitems, image_flops / (double)nitems,
+                   [&](int64_t i0, int64_t i1) { items(n, s_dyp.data(), i0, i1); });
+    }
+  }
+  return true;
+}
+
+#else  // no AVX2 tile on this target (wasm, other CPUs): always the im2col path
+
+bool conv2d_backward_filter_direct(const float*, const float*, float*, int64_t, int64_t,
+                                   const ConvGeom&, int) {
+  return false;
+}
+
+bool conv2d_backward_input_direct(const float*, const float*, float*, int64_t, int64_t,
+                                  const ConvGeom&, int) {
+  return false;
+}
+
+#endif
+
+}  // namespace lamkit

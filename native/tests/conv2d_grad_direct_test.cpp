@@ -1,0 +1,144 @@
+// The direct conv backward kernels (conv2d_grad_direct.h) vs float64 loops and vs the im2col
+// path (lam_force_isa("scalar") selects it): strides 1–3, padding 0–3, dilation 1/2, C / OC
+// not multiples of 16 (padded lanes), edge tiles of 1–5 taps or pixels, N = 1 (a transposed
+// conv split within the image), `=` into NaN, `+=` onto random values, 1 and 2 threads.
+// Also: the direct filter gradient is bit-identical for 1 and 2 threads (threads split tiles,
+// never a sum), and the kernels report "not taken" where they must (scalar ISA, 1×1, narrow C/OC).
+#include <lamkit/kernels.h>
+
+#include "kernels/conv2d_grad_direct.h"
+#include "test_util.h"
+
+struct Shape {
+  int64_t N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw;
+};
+
+static int64_t out_dim(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
+  return (in + 2 * p - d * (k - 1) - 1) / s + 1;
+}
+
+static lamkit::ConvGeom geom(const Shape& s) {
+  return {s.C, s.H, s.W, s.KH, s.KW, s.sh, s.sw, s.ph, s.pw, s.dh, s.dw,
+          out_dim(s.H, s.KH, s.sh, s.ph, s.dh), out_dim(s.W, s.KW, s.sw, s.pw, s.dw)};
+}
+
+// dx (which = 0) or dW (which = 1) through the public entry (direct when taken).
+static void run(int which, const Shape& s, const std::vector<float>& x, const std::vector<float>& w,
+                const std::vector<float>& dy, float* out, int acc) {
+  const lamkit::ConvGeom g = geom(s);
+  if (which == 0)
+    lam_f32_conv2d_backward_input(dy.data(), w.data(), out, s.N, s.C, s.H, s.W, s.OC, s.KH, s.KW,
+                                  s.sh, s.sw, s.ph, s.pw, s.dh, s.dw, g.OH, g.OW, acc);
+  else
+    lam_f32_conv2d_backward_filter(x.data(), dy.data(), out, s.N, s.C, s.H, s.W, s.OC, s.KH, s.KW,
+                                   s.sh, s.sw, s.ph, s.pw, s.dh, s.dw, g.OH, g.OW, acc);
+}
+
+static void check(lt::ErrTracker* et, lt::Rng& r, const Shape& s, bool expect_direct) {
+  const lamkit::ConvGeom g = geom(s);
+  const int64_t OH = g.OH, OW = g.OW;
+  const int64_t nx = s.N * s.C * s.H * s.W, nw = s.OC * s.C * s.KH * s.KW, ny = s.N * s.OC * OH * OW;
+  const auto x = lt::randv(r, nx), w = lt::randv(r, nw), dy = lt::randv(r, ny);
+  std::vector<double> dx_ref((size_t)nx, 0.0), dw_ref((size_t)nw, 0.0);
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t oc = 0; oc < s.OC; ++oc)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow)
+          for (int64_t c = 0; c < s.C; ++c)
+            for (int64_t kh = 0; kh < s.KH; ++kh)
+              for (int64_t kw = 0; kw < s.KW; ++kw) {
+                const int64_t ih = oh * s.sh - s.ph + kh * s.dh, iw = ow * s.sw - s.pw + kw * s.dw;
+                if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;
+                const int64_t xi = ((n * s.C + c) * s.H + ih) * s.W + iw;
+                const int64_t wi = ((oc * s.C + c) * s.KH + kh) * s.KW + kw;
+                const double d = dy[(size_t)(((n * s.OC + oc) * OH + oh) * OW + ow)];
+                dx_ref[(size_t)xi] += d * w[(size_t)wi];
+                dw_ref[(size_t)wi] += d * x[(size_t)xi];
+              }
+  const double K[2] = {(double)(s.OC * s.KH * s.KW), (double)(s.N * OH * OW)};
+  const std::vector<double>* ref[2] = {&dx_ref, &dw_ref};
+  const int64_t size[2] = {nx, nw};
+  for (int which = 0; which < 2; ++which) {
+    // Is the direct kernel taken? Called on a scratch output; the public entry must agree.
+    std::vector<float> probe((size_t)size[which]);
+    const bool taken = which == 0 ? lamkit::conv2d_backward_input_direct(dy.data(), w.data(), probe.data(), s.N, s.OC, g, 0)
+                                  : lamkit::conv2d_backward_filter_direct(x.data(), dy.data(), probe.data(), s.N, s.OC, g, 0);
+    CHECK(taken == expect_direct, "%s direct taken %d, expected %d (C %lld OC %lld)",
+          which ? "filter" : "input", (int)taken, (int)expect_direct, (long long)s.C, (long long)s.OC);
+    for (int acc = 0; acc < 2; ++acc) {
+      lt::Guarded got(size[which], r, !acc);
+      const auto before = got.copy();
+      run(which, s, x, w, dy, got.data(), acc);
+      // The im2col path on the same start values (scalar ISA), for the second comparison.
+      std::vector<float> im2col = before;
+      lam_force_isa("scalar");
+      run(which, s, x, w, dy, im2col.data(), acc);
+      lam_force_isa(nullptr);
+      for (int64_t i = 0; i < size[which]; ++i) {
+        const double base = acc ? before[(size_t)i] : 0.0;
+        const double tol = 2e-6 * sqrt(K[which] + 1) + 1e-6;
+        et[which].add(got[i], (*ref[which])[(size_t)i] + base, tol, 1e-5);
+        et[2 + which].add(got[i], im2col[(size_t)i], 2 * tol, 2e-5);
+      }
+      CHECK(got.guards_ok(), "%s guard zone", which ? "filter" : "input");
+      if (taken) CHECK(acc || probe == got.copy(), "%s: direct call and public entry differ", which ? "filter" : "input");
+    }
+  }
+  // Filter: the same bits for 1 and 2 threads (threads take whole tiles).
+  if (expect_direct) {
+    std::vector<float> a((size_t)nw), b((size_t)nw);
+    lam_set_num_threads(1);
+    run(1, s, x, w, dy, a.data(), 0);
+    lam_set_num_threads(2);
+    run(1, s, x, w, dy, b.data(), 0);
+    lam_set_num_threads(0);
+    CHECK(a == b, "filter differs between 1 and 2 threads (C %lld OC %lld)", (long long)s.C, (long long)s.OC);
+  }
+}
+
+int main() {
+  lt::Rng r(lt::seed());
+  // Shapes the direct kernels take (C and OC ≥ 13: ≤ 25% padded lanes), with odd geometry.
+  const Shape taken[] = {
+      {3, 16, 16, 16, 16, 4, 4, 2, 2, 1, 1, 1, 1},    // conv64-like k4 s2 p1
+      {2, 29, 9, 11, 30, 3, 3, 1, 1, 1, 1, 1, 1},     // stride 1, lanes padded 29→32, 30→32
+      {1, 13, 10, 7, 14, 3, 2, 3, 3, 2, 3, 1, 1},     // stride 3, N = 1, padding 2/3
+      {2, 27, 12, 12, 61, 3, 3, 2, 1, 3, 0, 2, 2},    // dilation 2, padding 3/0, mixed strides
+      {4, 32, 8, 8, 48, 4, 4, 2, 2, 1, 1, 1, 1},      // several image blocks, edge tap tile
+      {2, 16, 5, 6, 16, 5, 5, 1, 2, 0, 2, 1, 1},      // padding 0, non-square
+      {1, 48, 4, 4, 32, 4, 4, 2, 2, 1, 1, 1, 1},      // conv64's deepest layer, N = 1
+      {3, 16, 7, 7, 16, 1, 1, 2, 2, 0, 0, 1, 1},      // 1×1 strided (not pointwise)
+      {2, 16, 3, 3, 16, 3, 3, 1, 1, 3, 3, 1, 1},      // padding ≥ image: classes without taps
+  };
+  // Shapes left to the im2col path: 1×1 stride 1 unpadded, C and OC with many padded lanes.
+  const Shape fallback[] = {
+      {2, 16, 6, 6, 16, 1, 1, 1, 1, 0, 0, 1, 1},
+      {2, 3, 8, 8, 5, 4, 4, 2, 2, 1, 1, 1, 1},
+  };
+  printf("conv2d_grad_direct_test: ISA %s\n", lam_isa_name());
+  const char* isa = lam_isa_name();
+  const bool simd = !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
+  for (int threads : {1, 2}) {
+    lam_set_num_threads(threads);
+    lt::ErrTracker et[4] = {lt::ErrTracker("bwd_in/ref"), lt::ErrTracker("bwd_w/ref"),
+                            lt::ErrTracker("bwd_in/im2col"), lt::ErrTracker("bwd_w/im2col")};
+    for (const Shape& s : taken) check(et, r, s, simd);
+    for (const Shape& s : fallback) check(et, r, s, false);
+    char what[64];
+    snprintf(what, sizeof what, "isa %s threads %d", isa, threads);
+    for (auto& t : et) t.report(what);
+  }
+  // Forced scalar: never taken.
+  lam_force_isa("scalar");
+  const Shape& s = taken[0];
+  const lamkit::ConvGeom g = geom(s);
+  std::vector<float> x((size_t)(s.N * s.C * s.H * s.W)), w((size_t)(s.OC * s.C * s.KH * s.KW)),
+      dy((size_t)(s.N * s.OC * g.OH * g.OW));
+  CHECK(!lamkit::conv2d_backward_input_direct(dy.data(), w.data(), x.data(), s.N, s.OC, g, 0) &&
+            !lamkit::conv2d_backward_filter_direct(x.data(), dy.data(), w.data(), s.N, s.OC, g, 0),
+        "direct kernels taken under lam_force_isa(\"scalar\")");
+  lam_force_isa(nullptr);
+  lam_set_num_threads(0);
+  printf("conv2d_grad_direct_test: %d failures\n", lt::failures());
+  return lt::failures() != 0;
+}
