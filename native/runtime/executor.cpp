@@ -70,6 +70,8 @@ const OpSig* sig_of(int op) {
     case LAM_OP_SCATTER_ADD_ROWS: { static const OpSig s = {"scatter_add_rows", "pipnnn"}; return &s; }
     case LAM_OP_FILL: { static const OpSig s = {"fill", "pnf"}; return &s; }
     case LAM_OP_COPY: { static const OpSig s = {"copy", "ppnn"}; return &s; }
+    case LAM_OP_L2_NORMALIZE: { static const OpSig s = {"l2_normalize", "ppnnf"}; return &s; }
+    case LAM_OP_L2_NORMALIZE_BACKWARD: { static const OpSig s = {"l2_normalize_backward", "pppnnfn"}; return &s; }
     default: return nullptr;
   }
 }
@@ -117,6 +119,8 @@ void extents(int op, const int32_t* w, int64_t* e) {
     case LAM_OP_ADAM_UPDATE: e[0] = e[1] = e[2] = e[3] = w[4]; e[11] = 1; break;
     case LAM_OP_SGD_UPDATE: e[0] = e[1] = e[2] = w[3]; break;
     case LAM_OP_EMA_UPDATE: e[0] = e[1] = w[2]; break;
+    case LAM_OP_L2_NORMALIZE: e[0] = e[1] = mul(w[2], w[3]); break;
+    case LAM_OP_L2_NORMALIZE_BACKWARD: e[0] = e[1] = e[2] = mul(w[3], w[4]); break;
     case LAM_OP_VQ_NEAREST: e[0] = mul(w[3], w[5]); e[1] = mul(w[4], w[5]); e[2] = w[3]; break;
     case LAM_OP_GATHER_ROWS: e[0] = mul(w[5], w[4]); e[1] = w[3]; e[2] = mul(w[3], w[4]); break;
     case LAM_OP_SCATTER_ADD_ROWS: e[0] = mul(w[3], w[4]); e[1] = w[3]; e[2] = mul(w[5], w[4]); break;
@@ -380,6 +384,8 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
         }
         case LAM_OP_FILL: lam_f32_fill(P(0), I(1), F(2)); break;
         case LAM_OP_COPY: lam_f32_copy(P(0), P(1), I(2), w[3]); break;
+        case LAM_OP_L2_NORMALIZE: lam_f32_l2_normalize(P(0), P(1), I(2), I(3), F(4)); break;
+        case LAM_OP_L2_NORMALIZE_BACKWARD: lam_f32_l2_normalize_backward(P(0), P(1), P(2), I(3), I(4), F(5), w[6]); break;
         default:
           // Unreachable: create() rejected unknown opcodes.
           if (failed_step) *failed_step = step;

@@ -204,6 +204,7 @@ const RULES: Record<string, Rule> = {
   relu: act('relu_backward', () => ({})),
   leaky_relu: act('leaky_relu_backward', (a) => ({ slope: a.slope })),
   gelu: act('gelu_backward', () => ({})),
+  l2_normalize: act('l2_normalize_backward', (a) => ({ eps: a.eps })),
   add(node, dy, ctx) {
     const [a, bb] = node.inputs as Value[];
     ctx.identity(a, node, dy, true);

@@ -12,7 +12,7 @@ import { Graph, type Node, type Phase, Value } from './ir.js';
 
 /** Ops that never pass a gradient (integer outputs or backward/optimiser kernels). */
 const NON_DIFFERENTIABLE = new Set([
-  'vq_nearest', 'fill', 'mse_grad', 'relu_backward', 'leaky_relu_backward', 'gelu_backward', 'bias_grad',
+  'vq_nearest', 'fill', 'mse_grad', 'relu_backward', 'leaky_relu_backward', 'gelu_backward', 'l2_normalize_backward', 'bias_grad',
   'conv2d_backward_input', 'conv2d_backward_filter', 'adam_update', 'sgd_update', 'ema_update',
 ]);
 

@@ -35,6 +35,8 @@ import { gather_rows } from './gather_rows.js';
 import { scatter_add_rows } from './scatter_add_rows.js';
 import { fill } from './fill.js';
 import { copy } from './copy.js';
+import { l2_normalize } from './l2_normalize.js';
+import { l2_normalize_backward } from './l2_normalize_backward.js';
 
 /** Every contract by op id. */
 export const OPS: Readonly<Record<OpId, OpContract<any>>> = {
@@ -69,6 +71,8 @@ export const OPS: Readonly<Record<OpId, OpContract<any>>> = {
   scatter_add_rows,
   fill,
   copy,
+  l2_normalize,
+  l2_normalize_backward,
 };
 
 /** Alias of OPS (the name src/graph uses). */

@@ -57,6 +57,9 @@ export const OP_OPCODES = {
   scatter_add_rows: 44,
   fill: 45,
   copy: 46,
+  // 47: conv2d_bias_act (reserved)
+  l2_normalize: 48,
+  l2_normalize_backward: 49,
 } as const;
 
 export type OpId = keyof typeof OP_OPCODES;

@@ -62,6 +62,11 @@ const CASES: Record<string, (b: GraphBuilder, rng: Rng) => Value | { value: Valu
     return b.mseLoss(p, t, { mask, denom: 2 });
   },
   copy: (b, r) => fit(b, b.op('copy', [P(b, r, 'x', [3, 3])])[0]),
+  'l2_normalize last axis': (b, r) => fit(b, b.op('l2_normalize', [P(b, r, 'x', [2, 3, 5])])[0]),
+  'l2_normalize cosine loss (both sides)': (b, r) => {
+    const p = b.op('l2_normalize', [P(b, r, 'p', [4, 6])], { eps: 1e-3 })[0];
+    return b.mseLoss(p, b.op('l2_normalize', [P(b, r, 't', [4, 6])])[0]);
+  },
   'gather_rows (scatter_add_rows)': (b, r) => {
     const table = P(b, r, 'table', [5, 3]);
     const idx = b.input('idx', [4], 'i32');
@@ -111,7 +116,7 @@ describe('autodiff: every gradient rule vs float64 finite differences', () => {
   });
 
   it('covers every differentiable op', () => {
-    const covered = new Set(['matmul', 'conv2d', 'conv_transpose2d', 'bias_add', 'relu', 'leaky_relu', 'gelu', 'add', 'sub', 'mul', 'scale', 'sum_axis', 'mean_axis', 'concat_part', 'split_part', 'mse_loss', 'copy', 'gather_rows']);
+    const covered = new Set(['matmul', 'conv2d', 'conv_transpose2d', 'bias_add', 'relu', 'leaky_relu', 'gelu', 'add', 'sub', 'mul', 'scale', 'sum_axis', 'mean_axis', 'concat_part', 'split_part', 'mse_loss', 'copy', 'gather_rows', 'l2_normalize']);
     for (const op of DIFFERENTIABLE_OPS) expect(covered.has(op), `op ${op} has a rule but no finite-difference case`).toBe(true);
   });
 });

@@ -86,6 +86,13 @@ void lam_f32_scale(const float* x, float* y, int64_t n, float alpha, int acc);
 void lam_f32_sum_axis(const float* x, float* y, int64_t outer, int64_t len, int64_t inner, int acc);
 void lam_f32_mean_axis(const float* x, float* y, int64_t outer, int64_t len, int64_t inner, int acc);
 
+/* ---- row L2 normalisation: x viewed as [rows, len] ---------------------------------------
+ * y = x / sqrt(Σ_l x² + eps) per row (x may alias y); the backward recomputes the norm from x:
+ * dx (=|+=) (dy − y·Σ_l y·dy) / sqrt(Σ_l x² + eps).                                          */
+void lam_f32_l2_normalize(const float* x, float* y, int64_t rows, int64_t len, float eps);
+void lam_f32_l2_normalize_backward(const float* x, const float* dy, float* dx, int64_t rows,
+                                   int64_t len, float eps, int acc);
+
 /* ---- concat / split along channels ------------------------------------------------------
  * Copies part [N, Cp, S] into / out of whole [N, Ct, S] at channel offset c0.
  * concat: whole[:, c0:c0+Cp] = part. split: part (=|+=) whole[:, c0:c0+Cp].                  */

@@ -46,8 +46,11 @@ enum lam_opcode {
   LAM_OP_SCATTER_ADD_ROWS = 44,
   LAM_OP_FILL = 45,
   LAM_OP_COPY = 46,
+  /* 47: conv2d_bias_act (reserved) */
+  LAM_OP_L2_NORMALIZE = 48,
+  LAM_OP_L2_NORMALIZE_BACKWARD = 49,
 
-  LAM_OP_MAX = 47 /* one past the largest opcode */
+  LAM_OP_MAX = 50 /* one past the largest opcode */
 };
 
 #endif /* LAMKIT_OPCODES_H */

@@ -34,6 +34,8 @@ import { gather_rows } from './gather_rows.js';
 import { scatter_add_rows } from './scatter_add_rows.js';
 import { fill } from './fill.js';
 import { copy } from './copy.js';
+import { l2_normalize } from './l2_normalize.js';
+import { l2_normalize_backward } from './l2_normalize_backward.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RefKernel = (...args: any[]) => void;
@@ -70,4 +72,6 @@ export const REFERENCE_KERNELS: Readonly<Record<OpId, RefKernel>> = {
   scatter_add_rows,
   fill,
   copy,
+  l2_normalize,
+  l2_normalize_backward,
 };
