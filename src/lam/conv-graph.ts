@@ -11,7 +11,8 @@
  *                  (:τ:μ adds μ·mean_d (Var_batch(h_t,d) − 1)² on the online embedding)
  *   latent-nosg    the same against E_θ(o_{t+1}) with its gradient: collapses
  *   sup:λ:p        recon + λ·masked MSE(head(z), onehot(a)); feeds a [B,5], mask [B]; denom p·B
- *                  (the expected number of labelled rows: λ is per labelled sample on average)
+ *                  (the expected number of labelled rows: λ is per labelled sample on average);
+ *                  sup:λ:p:m: m rows from a labelled pool, denom m
  *   cross          FDM(pair_t, z) → pair_{t+1}: z from copy A of a counterfactual pair, the
  *                  frames from copy B (same s_t, a_t; independent exogenous draws)
  * VQ: idx = vq_nearest(z_e, C); q = gather_rows(C, idx); z = z_e + sg(q − z_e) (straight-through);
@@ -162,7 +163,9 @@ export function buildConvTrainGraph(o: ConvTrainGraphOptions): ConvTrainGraph {
         const a = b.input('a', [B, N_ACTIONS]);
         const mask = b.input('mask', [B]);
         const head = nn.linear(b, z, N_ACTIONS, { name: 'head.action', rng });
-        term('sup', b.mseLoss(head, a, { mask, denom: Math.max(obj.p * B, 1e-3), name: 'sup' }), obj.lambda);
+        // Per labelled row: m exactly with a labelled pool, p·B on average with Bernoulli labels.
+        const denom = obj.perBatch ?? Math.max(obj.p * B, 1e-3);
+        term('sup', b.mseLoss(head, a, { mask, denom, name: 'sup' }), obj.lambda);
       }
       break;
     }

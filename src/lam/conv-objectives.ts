@@ -14,6 +14,10 @@
  *   latent-nosg    the same with target E_θ(o_{t+1}) and its gradient: it collapses (shown, not used)
  *   sup:λ[:p]      recon + λ · Σ_labelled ‖onehot(a) − H z‖² / #labelled; each sample labelled
  *                  with probability p (λ_eff = λ: averaged over labelled samples only)
+ *   sup:λ:p:m      the same labelled fraction p as a fixed pool (p · steps · batch labelled
+ *                  transitions drawn before training) with m rows of every batch taken from it:
+ *                  at p·batch < 1 Bernoulli labels leave most batches unlabelled and the rare
+ *                  labelled step's gradient spikes; oversampling the pool gives every step m labels
  *   cross          z from copy A of a counterfactual pair predicts copy B's next frame from B's o_t
  * Any of them combines with the VQ bottleneck (commitment loss + straight-through).
  * Action labels are discrete: sup needs `--action-mode discrete` (the default).
@@ -25,10 +29,10 @@ export type ConvObjective =
   | { kind: 'oracle' }
   | { kind: 'latent'; ema: true; tau: number; variance: number }
   | { kind: 'latent'; ema: false }
-  | { kind: 'sup'; lambda: number; p: number }
+  | { kind: 'sup'; lambda: number; p: number; perBatch?: number }
   | { kind: 'cross' };
 
-export const CONV_OBJECTIVE_FORMS = 'recon | oracle | latent-ema[:<τ in [0,1)>[:<μ ≥ 0>]] | latent-nosg | sup:<λ≥0>[:<p in (0,1]>] | cross';
+export const CONV_OBJECTIVE_FORMS = 'recon | oracle | latent-ema[:<τ in [0,1)>[:<μ ≥ 0>]] | latent-nosg | sup:<λ≥0>[:<p in (0,1]>[:<m ≥ 1>]] | cross';
 
 /** Parses `--objective` for the conv LAMs; errors name the flag and the accepted forms. */
 export function parseConvObjective(text: string, flag = '--objective'): ConvObjective {
@@ -38,6 +42,11 @@ export function parseConvObjective(text: string, flag = '--objective'): ConvObje
     const v = Number(raw);
     const ok = raw !== undefined && raw.trim() !== '' && Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
     if (!ok) throw new UsageError(`${flag}: ${what} must be in ${loOpen ? '(' : '['}${lo}, ${hi === Infinity ? '∞' : hi}${hiOpen ? ')' : ']'}, got '${raw ?? ''}' in '${text}'`);
+    return v;
+  };
+  const integer = (i: number, what: string): number => {
+    const v = num(i, what, 1, Infinity, false, false);
+    if (!Number.isInteger(v)) throw new UsageError(`${flag}: ${what} must be an integer ≥ 1, got '${parts[i]}' in '${text}'`);
     return v;
   };
   const arity = (min: number, max: number) => {
@@ -61,8 +70,13 @@ export function parseConvObjective(text: string, flag = '--objective'): ConvObje
       arity(1, 1);
       return { kind: 'latent', ema: false };
     case 'sup':
-      arity(2, 3);
-      return { kind: 'sup', lambda: num(1, 'λ (supervision weight)', 0, Infinity, false, false), p: parts.length === 3 ? num(2, 'p (labelled fraction)', 0, 1, true, false) : 1 };
+      arity(2, 4);
+      return {
+        kind: 'sup',
+        lambda: num(1, 'λ (supervision weight)', 0, Infinity, false, false),
+        p: parts.length >= 3 ? num(2, 'p (labelled fraction)', 0, 1, true, false) : 1,
+        ...(parts.length === 4 ? { perBatch: integer(3, 'm (labelled rows per batch)') } : {}),
+      };
     default:
       throw new UsageError(`${flag}: unknown objective '${text}'; expected one of ${CONV_OBJECTIVE_FORMS}`);
   }
@@ -74,7 +88,7 @@ export function convObjectiveLabel(o: ConvObjective): string {
     case 'latent':
       return o.ema ? (o.variance > 0 ? `latent-ema-var:${o.variance}` : 'latent-ema') : 'latent-nosg';
     case 'sup':
-      return `sup:${o.lambda}${o.p !== 1 ? `:${o.p}` : ''}`;
+      return `sup:${o.lambda}${o.p !== 1 || o.perBatch !== undefined ? `:${o.p}` : ''}${o.perBatch !== undefined ? `:${o.perBatch}` : ''}`;
     default:
       return o.kind;
   }

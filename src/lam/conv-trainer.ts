@@ -98,12 +98,38 @@ export function convSpec(preset: 'grid32' | 'conv64', size?: number, k?: number)
   return { ...p.spec, h: s, w: s, k: latent };
 }
 
+/** The labelled pool of `sup:λ:p:m`: o_t, o_t1 and the action of ⌈p·steps·batch⌉ transitions. */
+interface LabelledPool {
+  n: number;
+  obs: Float32Array;
+  next: Float32Array;
+  action: Int32Array;
+}
+
+/** Renders the pool in blocks (only o_t, o_t1 and the action are kept). */
+function labelledPool(world: Gridworld, n: number): LabelledPool {
+  const F = world.cfg.channels * world.cfg.height * world.cfg.width;
+  const pool = { n, obs: new Float32Array(n * F), next: new Float32Array(n * F), action: new Int32Array(n) };
+  for (let r0 = 0; r0 < n; r0 += 256) {
+    const b = world.sampleBatch(Math.min(256, n - r0));
+    pool.obs.set(b.obs, r0 * F);
+    pool.next.set(b.next, r0 * F);
+    pool.action.set(b.action, r0);
+  }
+  return pool;
+}
+
 /**
  * Feeds of one gridworld training step: o_t, o_t1 always; oracle_t/_t1 (agent-only views),
  * pair_t/_t1 (counterfactual copy B, cross) or a/mask (action one-hot, labelled with
- * probability p) by objective.
+ * probability p — or, for sup:λ:p:m, m rows drawn from a labelled pool of p·steps·batch
+ * transitions) by objective.
  */
-export function gridworldSource(world: Gridworld, batch: number, objective: ConvObjective, rng: Rng): BatchSource & { last: GridworldBatch | null } {
+export function gridworldSource(world: Gridworld, batch: number, objective: ConvObjective, rng: Rng, steps = 1): BatchSource & { last: GridworldBatch | null } {
+  const m = objective.kind === 'sup' ? objective.perBatch : undefined;
+  if (m !== undefined && m > batch) throw new RangeError(`--objective sup:…:${m}: m (labelled rows per batch) must be ≤ the batch size ${batch}, got ${m}`);
+  const pool = m !== undefined && objective.kind === 'sup' ? labelledPool(world, Math.max(m, Math.ceil(objective.p * steps * batch))) : null;
+  const F = world.cfg.channels * world.cfg.height * world.cfg.width;
   const feeds = ['o_t', 'o_t1'];
   if (objective.kind === 'oracle') feeds.push('oracle_t', 'oracle_t1');
   if (objective.kind === 'cross') feeds.push('pair_t', 'pair_t1');
@@ -128,9 +154,17 @@ export function gridworldSource(world: Gridworld, batch: number, objective: Conv
       if (objective.kind === 'sup') {
         v.a.fill(0);
         for (let n = 0; n < batch; n++) {
-          if (b.action[n] < 0) throw new RangeError(`--objective sup: needs discrete actions (--action-mode discrete), got action ${b.action[n]}`);
-          v.a[n * N_ACTIONS + b.action[n]] = 1;
-          v.mask[n] = rng.uniform() < objective.p ? 1 : 0;
+          let action = b.action[n];
+          if (pool && n < m!) {
+            // Rows 0…m−1 come from the labelled pool (the rest of the batch stays unlabelled).
+            const j = rng.int(pool.n);
+            v.o_t.set(pool.obs.subarray(j * F, (j + 1) * F), n * F);
+            v.o_t1.set(pool.next.subarray(j * F, (j + 1) * F), n * F);
+            action = pool.action[j];
+          }
+          if (action < 0) throw new RangeError(`--objective sup: needs discrete actions (--action-mode discrete), got action ${action}`);
+          v.a[n * N_ACTIONS + action] = 1;
+          v.mask[n] = pool ? (n < m! ? 1 : 0) : rng.uniform() < objective.p ? 1 : 0;
         }
       }
       src.last = b;
@@ -174,7 +208,7 @@ export async function trainConvLam(opts: ConvTrainOptions): Promise<ConvTrainRes
   const g = buildConvTrainGraph({ spec, batch, seed: root.int(2 ** 30), objective: obj, bottleneck, lr });
   const model = await compile(plan(g.builder.graph, { checkFinite: true }), { backend: opts.backend });
   try {
-    const source = gridworldSource(world, batch, obj, root.fork());
+    const source = gridworldSource(world, batch, obj, root.fork(), opts.steps);
     const vq = bottleneck.kind === 'vq' ? new VqMaintainer({ codes: bottleneck.codes, dim: spec.k }, root.fork()) : null;
     const vqIo = vq ? vqState(model) : null;
     const chunk = Math.max(1, Math.min(opts.chunk ?? (vq ? 4 : 25), opts.steps));

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { readNpy } from '../data/npy.js';
 import { CHECKPOINT_FILE, loadCheckpoint } from '../lam/checkpoint.js';
 import { ownDataPreset } from '../lam/own-data.js';
-import type { ConvSpec, LinearSpec, Preset } from '../lam/presets.js';
+import { getPreset, type ConvSpec, type LinearSpec, type Preset } from '../lam/presets.js';
 import { gridworldToPreset } from './gridworld-params.js';
 
 export interface RunForExport {
@@ -75,9 +75,11 @@ export function loadRun(dir: string): RunForExport {
 /** An engine run: everything is in the checkpoint (a corrupted one is refused by its checks). */
 function loadCheckpointRun(dir: string): RunForExport {
   const ck = loadCheckpoint(dir);
-  const model = ck.config.run_kind === 'own-data' ? ownDataModel(ck.file, ck.config.model) : null;
+  let model = ck.config.run_kind === 'own-data' ? ownDataModel(ck.file, ck.config.model) : null;
   const preset = model ? 'own-data' : (ck.preset ?? ck.config.preset);
   if (typeof preset !== 'string') throw new RangeError(`${ck.file}: the checkpoint names no preset (metadata 'preset' or config.preset), so the graph to export is unknown`);
+  // A gridworld run may change the preset's frame size or latent size (--frame, --latent-dim): build its spec.
+  if (!model && ck.config.kind === 'gridworld') model = gridworldModel(ck.file, preset, ck.config.spec);
   const params = { ...ck.params };
   // A codebook trained by gradient is a parameter; one kept as resident state (k-means/EMA) is state.
   const codebook = params['vq.codebook'] ?? ck.state['vq.codebook'] ?? null;
@@ -87,6 +89,16 @@ function loadCheckpointRun(dir: string): RunForExport {
 }
 
 const posInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+/** The preset with a gridworld run's trained conv spec, or null when the spec is the preset's. */
+function gridworldModel(file: string, preset: string, spec: unknown): Preset | null {
+  const p = getPreset(preset);
+  if (JSON.stringify(spec) === JSON.stringify(p.spec)) return null;
+  const s = spec as Partial<ConvSpec> | undefined;
+  if (p.spec.kind !== 'conv' || !s || s.kind !== 'conv' || ![s.c, s.h, s.w, s.k].every(posInt) || !Array.isArray(s.ch) || s.ch.length !== 4 || !s.ch.every(posInt))
+    throw new RangeError(`${file}: a gridworld run needs config.spec = the trained ConvSpec {kind:'conv', c, h, w, ch:[4], k} of preset ${preset}; found ${JSON.stringify(spec)}`);
+  return { ...p, spec: { kind: 'conv', c: s.c!, h: s.h!, w: s.w!, ch: [...s.ch] as ConvSpec['ch'], k: s.k! } };
+}
 
 /**
  * The own-data model of a checkpoint's config.model, rebuilt the way training built it

@@ -6,6 +6,9 @@ import { gridworldTrainCommand, gridworldRunOptions } from '../../src/lam/gridwo
 import { analyzeGridworldRun, isGridworldRun } from '../../src/lam/gridworld-analyze.js';
 import { testSeed } from '../../src/data/rng.js';
 import { loadCheckpoint } from '../../src/lam/checkpoint.js';
+import { loadRun } from '../../src/onnx/run-dir.js';
+import { exportPreset } from '../../src/onnx/export-preset.js';
+import { describeModel } from '../../src/onnx/model-info.js';
 
 const seed = testSeed();
 
@@ -41,5 +44,29 @@ describe(`lamkit train --data gridworld / analyze --run (seed ${seed})`, () => {
     expect(() => gridworldRunOptions({ distractors: '-0.1' })).toThrow(/--distractors: expected a value in \[0, 1\], got -0.1/);
     expect(() => gridworldRunOptions({ bottleneck: 'gumbel' })).toThrow(/--bottleneck: unknown bottleneck 'gumbel'; expected 'continuous' or 'vq:<codes>'/);
     expect(() => gridworldRunOptions({ objective: 'sup:1:0.1', 'action-mode': 'continuous' })).toThrow(/--objective sup:1:0.1: action supervision needs discrete actions.*expected discrete/);
+    expect(() => gridworldRunOptions({ 'latent-dim': '0' })).toThrow(/--latent-dim: expected a value in \[1, 256\], got 0/);
+    expect(() => gridworldRunOptions({ 'latent-dim': '2.5' })).toThrow(/--latent-dim: expected an integer in \[1, 256\], got 2.5/);
+    expect(() => gridworldRunOptions({ 'latent-dim': 'two' })).toThrow(/--latent-dim: expected a number in \[1, 256\], got 'two'/);
+    expect(() => gridworldRunOptions({ objective: 'sup:5:0.05:0' })).toThrow(/--objective: m \(labelled rows per batch\) must be in \[1, ∞\], got '0' in 'sup:5:0.05:0'/);
+    expect(() => gridworldRunOptions({ objective: 'sup:5:0.05:1.5' })).toThrow(/--objective: m \(labelled rows per batch\) must be an integer ≥ 1, got '1.5'/);
   });
+
+  it('--latent-dim K: the spec in the checkpoint, analyze and the ONNX export all have k = K', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'lamkit-grid-k-')), 'run');
+    const code = await gridworldTrainCommand(['--preset', 'grid32', '--data', 'gridworld', '--latent-dim', '3', '--objective', 'sup:5:0.5:2', '--batch', '4', '--steps', '3', '--seed', String(seed % 1000), '--out', dir, '--quiet']);
+    expect(code).toBe(0);
+    const ck = loadCheckpoint(dir);
+    expect((ck.config.spec as { k: number }).k).toBe(3);
+    expect(ck.shapes['idm.fc.weight'][0]).toBe(3);
+    expect(ck.shapes['head.action.weight']).toEqual([5, 3]);
+    const a = await analyzeGridworldRun(dir, { n: 100, pairs: 50 });
+    expect(Number.isFinite(a.probes.r2Xi)).toBe(true);
+    const run = loadRun(dir);
+    expect(run.model?.spec).toMatchObject({ kind: 'conv', k: 3 });
+    const idm = exportPreset({ preset: run.preset, model: run.model, graph: 'idm', params: run.params, codebook: run.codebook });
+    expect(idm.outputs.find((t) => t.name === 'z')?.dims.at(-1)).toBe(3);
+    expect(JSON.parse(describeModel(idm.bytes).metadata.model)).toMatchObject({ k: 3 });
+    // A too large m for the batch is refused before training.
+    await expect(gridworldTrainCommand(['--preset', 'grid32', '--data', 'gridworld', '--objective', 'sup:5:0.05:8', '--batch', '4', '--steps', '1', '--out', join(dir, 'x'), '--quiet'])).rejects.toThrow(/m \(labelled rows per batch\) must be ≤ the batch size 4, got 8/);
+  }, 120_000);
 });
