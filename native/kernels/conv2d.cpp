@@ -10,6 +10,7 @@
 // Threads: with N ≥ threads, each thread takes a contiguous range of images (single-threaded
 // GEMMs, private column buffers); otherwise images run in turn with a threaded GEMM.
 // 1×1 stride-1 unpadded convolutions skip im2col (the image already is the column matrix).
+// Forward: the direct AVX2 kernel (conv2d_direct.h) takes the geometries where it is faster.
 // Backward: the direct kernels of conv2d_grad_direct.h take the geometries they apply to.
 // Test: native/tests/conv2d_test.cpp, test/kernels/conv2d*.test.ts.
 // Bench: lamkit bench kernels --op conv2d (conv64 layer shapes, batch 32, vs PyTorch CPU).
@@ -21,6 +22,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "conv2d_direct.h"
 #include "conv2d_grad_direct.h"
 #include "gemm.h"
 #include "im2col.h"
@@ -79,6 +81,8 @@ extern "C" void lam_f32_conv2d(const float* x, const float* w, float* y, int64_t
   const ConvGeom g{C, H, W, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW};
   const int64_t CKK = C * KH * KW, OHW = OH * OW;
   if (N <= 0 || OC <= 0 || OHW <= 0) return;
+  // The direct kernel where it is faster (conv2d_direct.cpp decides; false = not taken).
+  if (lamkit::conv2d_direct(x, w, y, N, OC, g, acc, lamkit::ConvEpilogue())) return;
   const bool pointwise = is_pointwise(g);
   over_images(N, 2.0 * OC * CKK * OHW, [&](int64_t n0, int64_t n1, int gt) {
     if (pointwise) {

@@ -1,12 +1,45 @@
-// Dispatch for the direct conv2d forward (conv2d_direct.h). Until an ISA kernel takes a
-// geometry, every call falls back to the im2col path.
+// Dispatch for the direct conv2d forward (conv2d_direct.h): the AVX2 kernel runs when the active
+// ISA (lam_isa_name, lowered by lam_force_isa) is avx2 or avx512 and the geometry is one where it
+// beats im2col + SGEMM; otherwise it returns false and the caller takes the im2col path.
+// LAMKIT_CONV_DIRECT (read per call, so tests and A/B runs can flip it in-process):
+//   0 = never (im2col everywhere), 1 = every geometry the kernel takes, unset/other = measured rule.
 #include "conv2d_direct.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <lamkit/kernels.h>
 
 namespace lamkit {
 
-bool conv2d_direct(const float*, const float*, float*, int64_t, int64_t, const ConvGeom&, int,
-                   const ConvEpilogue&) {
+namespace {
+
+// Where direct beats im2col + SGEMM (measured on Zen 3, conv64 / grid32 layers, batch 1–64,
+// 1 and 2 threads; see benchmarks/onnx/README.md).
+bool direct_is_faster(int64_t N, int64_t OC, const ConvGeom& g) {
+  (void)OC;
+  // Single-thread CPU time, direct / im2col (Zen 3, loaded machine, ±15%): conv64 layers at
+  // batch 1 with ≥ 64 output pixels 0.82–0.93 (16 pixels: 1.15–1.5, where im2col's column
+  // matrix is smaller than W and the unpacked skinny SGEMM needs no repack); batch 32
+  // 0.85–1.15 (≈ parity, plus the fused epilogue for conv2d_bias_act).
+  return N * g.OH * g.OW >= 64;
+}
+
+}  // namespace
+
+bool conv2d_direct(const float* x, const float* w, float* y, int64_t N, int64_t OC,
+                   const ConvGeom& g, int acc, const ConvEpilogue& ep) {
+#if defined(__x86_64__) && !defined(__wasm__)
+  const char* isa = lam_isa_name();
+  if (strcmp(isa, "avx2") != 0 && strcmp(isa, "avx512") != 0) return false;
+  const char* mode = getenv("LAMKIT_CONV_DIRECT");
+  if (mode && !strcmp(mode, "0")) return false;
+  if (!(mode && !strcmp(mode, "1")) && !direct_is_faster(N, OC, g)) return false;
+  return conv2d_direct_avx2(x, w, y, N, OC, g, acc, ep);
+#else
+  (void)x, (void)w, (void)y, (void)N, (void)OC, (void)g, (void)acc, (void)ep;
   return false;
+#endif
 }
 
 }  // namespace lamkit

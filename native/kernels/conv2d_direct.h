@@ -24,6 +24,12 @@ struct ConvEpilogue {
 bool conv2d_direct(const float* x, const float* w, float* y, int64_t N, int64_t OC,
                    const ConvGeom& g, int acc, const ConvEpilogue& ep);
 
+// The AVX2+FMA kernel itself (x86-64 only): takes every valid geometry, with no ISA check or
+// speed heuristic. conv2d_direct calls it; tests call it directly to cover shapes the
+// heuristic leaves to im2col. The CPU must have AVX2 and FMA.
+bool conv2d_direct_avx2(const float* x, const float* w, float* y, int64_t N, int64_t OC,
+                        const ConvGeom& g, int acc, const ConvEpilogue& ep);
+
 }  // namespace lamkit
 
 #endif

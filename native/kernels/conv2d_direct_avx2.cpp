@@ -1,0 +1,318 @@
+// lamkit::conv2d_direct_avx2 — direct (im2col-free) conv2d forward, AVX2+FMA (conv2d_direct.h).
+// Register tile: 16 output channels (2 ymm) × 6 output pixels = 12 accumulators. Per kernel tap
+// k = (c, kh, kw): 2 loads of packed weights, 6 broadcasts of zero-padded input, 12 FMAs.
+// Output pixels are flattened (p = oh·OW + ow), so a tile may span output rows: the 4×4 and 8×8
+// outputs of conv64's deep layers still fill 6-pixel tiles, and the tile's 6 outputs of one
+// channel are contiguous in y (NCHW) for the store.
+// Why not im2col + SGEMM: at batch 1 the deep layers have 16–64 output pixels, and the column
+// buffer (C·KH·KW × pixels) plus the GEMM's own packing cost as much as the FLOPs; here the
+// input is read from a padded copy (pad_image: |x|, no bounds checks) and only W is repacked.
+// Layouts: W [OC][CKK] is packed to [OC/16][CKK][16] (zero-padded OC tail), so one tap's 16
+//   weights are one 64-byte line; koff[k] is tap k's offset in the padded image, poff[p] the
+//   top-left input offset of output pixel p (both int32, the image is < 2 GiB).
+// Epilogue (y = act((acc ? y : 0) + conv + bias)): bias and, when acc = 0, the activation are
+//   applied to the accumulators before the store; with acc the old y is added first (scalar).
+// Threads: work units (image, OC block, pixel-tile range) in a fixed order, contiguous runs per
+//   thread; every output is summed by one thread over k in the same order, so results do not
+//   depend on the thread count.
+// Compiled with -mavx2 -mfma (file suffix); empty on other targets.
+// Test: native/tests/conv2d_direct_test.cpp, test/kernels/conv2d-direct.test.ts.
+#include "conv2d_direct.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "conv2d_direct_wcache.h"
+#include "conv_pad.h"
+#include "runtime/thread_pool.h"
+
+namespace {
+
+using lamkit::ConvEpilogue;
+using lamkit::ConvGeom;
+using lamkit::PackedWeightCache;
+using lamkit::PackedWeights;
+
+const int kOB = 16;  // output channels per block
+const int kP = 6;    // output pixels per register tile
+
+// Grow-only per-thread buffer (no allocation, page faults or zeroing per call).
+float* scratch(std::vector<float>& v, int64_t n) {
+  if ((int64_t)v.size() < n + 16) v.resize((size_t)(n + 16));
+  // 64-byte aligned start so every packed weight row is one cache line.
+  uintptr_t a = (uintptr_t)v.data();
+  return (float*)((a + 63) & ~(uintptr_t)63);
+}
+
+// wp[k·16 + r] = W[oc0 + r][k] (0 past OC) for one 16-channel block.
+void pack_block(const float* w, int64_t OC, int64_t CKK, int64_t oc0, float* wp) {
+  const int64_t rows = std::min<int64_t>(kOB, OC - oc0);
+  if (rows < kOB) memset(wp, 0, sizeof(float) * (size_t)(CKK * kOB));
+  const float* src = w + oc0 * CKK;
+  int64_t k = 0;
+  if (rows == kOB) {
+    // 8×8 transposes: rows r0..r0+7, columns k..k+7 → wp[(k + j)·16 + r0 + i].
+    for (; k + 8 <= CKK; k += 8) {
+      for (int r0 = 0; r0 < kOB; r0 += 8) {
+        __m256 a[8];
+        for (int i = 0; i < 8; ++i) a[i] = _mm256_loadu_ps(src + (r0 + i) * CKK + k);
+        __m256 t0 = _mm256_unpacklo_ps(a[0], a[1]), t1 = _mm256_unpackhi_ps(a[0], a[1]);
+        __m256 t2 = _mm256_unpacklo_ps(a[2], a[3]), t3 = _mm256_unpackhi_ps(a[2], a[3]);
+        __m256 t4 = _mm256_unpacklo_ps(a[4], a[5]), t5 = _mm256_unpackhi_ps(a[4], a[5]);
+        __m256 t6 = _mm256_unpacklo_ps(a[6], a[7]), t7 = _mm256_unpackhi_ps(a[6], a[7]);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        float* d = wp + k * kOB + r0;
+        _mm256_store_ps(d + 0 * kOB, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_store_ps(d + 1 * kOB, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_store_ps(d + 2 * kOB, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_store_ps(d + 3 * kOB, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_store_ps(d + 4 * kOB, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_store_ps(d + 5 * kOB, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_store_ps(d + 6 * kOB, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_store_ps(d + 7 * kOB, _mm256_permute2f128_ps(u3, u7, 0x31));
+      }
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t kk = k; kk < CKK; ++kk) wp[kk * kOB + r] = src[r * CKK + kk];
+}
+
+inline __m256 act_vec(__m256 v, const ConvEpilogue& ep) {
+  if (ep.act == lamkit::kConvActRelu) return _mm256_max_ps(_mm256_setzero_ps(), v);  // NaN stays
+  if (ep.act == lamkit::kConvActLeakyRelu) {
+    const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+    return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(ep.slope)), neg);
+  }
+  return v;
+}
+
+// Same rule as lam_f32_relu / lam_f32_leaky_relu (x < 0 tests keep NaN and −0).
+inline float act_scalar(float v, const ConvEpilogue& ep) {
+  if (ep.act == lamkit::kConvActRelu) return v < 0.0f ? 0.0f : v;
+  if (ep.act == lamkit::kConvActLeakyRelu) return v < 0.0f ? v * ep.slope : v;
+  return v;
+}
+
+struct Tile {
+  const int32_t* koff;  // [CKK]
+  int64_t OHW;
+  const ConvEpilogue* ep;
+  int acc;
+};
+
+// NP (≤ 6) output pixels from flat pixel p of one image × the 16 channels of one block, taps
+// [k0, k1): xi = the padded image, poff = &poff[p], wp = the block's packed weights at k0.
+// Partial sums over earlier tap chunks live in part ([NP][16]); first: start from 0 instead,
+// last: finish into y (yb = &y[n][oc0][p], `rows` valid channels, bias16 = the block's bias
+// padded to 16 or null) instead of saving them.
+template <int NP>
+void tile(const Tile& t, const float* xi, const int32_t* poff, const float* wp, int64_t k0,
+          int64_t k1, float* part, bool first, bool last, const float* bias16, float* yb,
+          int rows) {
+  // Every j loop is unrolled so the accumulators stay in registers (a partly unrolled loop
+  // left them in a stack array: 12 stores per tap).
+  __m256 a0[NP], a1[NP];
+  const float* b[NP];
+#pragma GCC unroll 6
+  for (int j = 0; j < NP; ++j) {
+    if (first) {
+      a0[j] = _mm256_setzero_ps();
+      a1[j] = _mm256_setzero_ps();
+    } else {
+      a0[j] = _mm256_load_ps(part + j * kOB);
+      a1[j] = _mm256_load_ps(part + j * kOB + 8);
+    }
+    b[j] = xi + poff[j];
+  }
+  const int32_t* ko = t.koff;
+  for (int64_t k = k0; k < k1; ++k) {
+    const __m256 w0 = _mm256_load_ps(wp), w1 = _mm256_load_ps(wp + 8);
+    const int64_t o = ko[k];
+    wp += kOB;
+#pragma GCC unroll 6
+    for (int j = 0; j < NP; ++j) {
+      const __m256 xv = _mm256_broadcast_ss(b[j] + o);
+      a0[j] = _mm256_fmadd_ps(w0, xv, a0[j]);
+      a1[j] = _mm256_fmadd_ps(w1, xv, a1[j]);
+    }
+  }
+  if (!last) {
+#pragma GCC unroll 6
+    for (int j = 0; j < NP; ++j) {
+      _mm256_store_ps(part + j * kOB, a0[j]);
+      _mm256_store_ps(part + j * kOB + 8, a1[j]);
+    }
+    return;
+  }
+  const ConvEpilogue& ep = *t.ep;
+  if (bias16) {
+    const __m256 c0 = _mm256_loadu_ps(bias16), c1 = _mm256_loadu_ps(bias16 + 8);
+#pragma GCC unroll 6
+    for (int j = 0; j < NP; ++j) {
+      a0[j] = _mm256_add_ps(a0[j], c0);
+      a1[j] = _mm256_add_ps(a1[j], c1);
+    }
+  }
+  if (!t.acc && ep.act != lamkit::kConvActNone) {
+#pragma GCC unroll 6
+    for (int j = 0; j < NP; ++j) {
+      a0[j] = act_vec(a0[j], ep);
+      a1[j] = act_vec(a1[j], ep);
+    }
+  }
+  // Transpose through the stack: tmp[j][oc] → y[oc][p + j] (NP contiguous floats per channel).
+  alignas(32) float tmp[NP][kOB];
+#pragma GCC unroll 6
+  for (int j = 0; j < NP; ++j) {
+    _mm256_store_ps(tmp[j], a0[j]);
+    _mm256_store_ps(tmp[j] + 8, a1[j]);
+  }
+  if (!t.acc) {
+    for (int r = 0; r < rows; ++r) {
+      float* yr = yb + r * t.OHW;
+      for (int j = 0; j < NP; ++j) yr[j] = tmp[j][r];
+    }
+  } else {
+    for (int r = 0; r < rows; ++r) {
+      float* yr = yb + r * t.OHW;
+      for (int j = 0; j < NP; ++j) yr[j] = act_scalar(yr[j] + tmp[j][r], ep);
+    }
+  }
+}
+
+typedef void (*tile_fn)(const Tile&, const float*, const int32_t*, const float*, int64_t,
+                        int64_t, float*, bool, bool, const float*, float*, int);
+const tile_fn kTiles[kP + 1] = {nullptr, tile<1>, tile<2>, tile<3>, tile<4>, tile<5>, tile<6>};
+
+// Taps per chunk: the chunk's packed weights (kKC · 64 B = 16 KiB) stay in L1 while every
+// tile of the run reads them; unchunked, each 6-pixel tile streamed the block's whole weight
+// panel (128 KiB for a 2048-tap layer) from L2.
+const int64_t kKC = 256;
+
+// Output pixels (N·OH·OW) up to which packed weights are cached (conv2d_direct_wcache.h):
+// there the repack is ≥ ~5% of the work; above, training batches repack (their weights change
+// every step, so a cache would only add the compare).
+const int64_t kCachePixels = 256;
+
+}  // namespace
+
+namespace lamkit {
+
+bool conv2d_direct_avx2(const float* x, const float* w, float* y, int64_t N, int64_t OC,
+                        const ConvGeom& g, int acc, const ConvEpilogue& ep) {
+  if (N <= 0 || OC <= 0 || g.C <= 0 || g.KH <= 0 || g.KW <= 0 || g.sh <= 0 || g.sw <= 0 ||
+      g.dh <= 0 || g.dw <= 0 || g.ph < 0 || g.pw < 0 || g.OH <= 0 || g.OW <= 0)
+    return false;
+  // Padded image just large enough for every tap of every output (rows/columns past the input
+  // and its padding are zeros, as in the im2col path).
+  const int64_t HP = (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1;
+  const int64_t WP = (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
+  const int64_t chan = HP * WP, img = g.C * chan;
+  const int64_t CKK = g.C * g.KH * g.KW, OHW = g.OH * g.OW;
+  if (img >= ((int64_t)1 << 31) || CKK >= ((int64_t)1 << 24)) return false;  // int32 offsets
+  const int64_t nob = (OC + kOB - 1) / kOB, ntiles = (OHW + kP - 1) / kP;
+
+  thread_local std::vector<float> wbuf, pbuf, bbuf;
+  thread_local std::vector<int32_t> ibuf;
+  thread_local PackedWeightCache cache;
+  // Few pixels per weight (batch-1 inference): keep the panels between calls.
+  PackedWeights* cached = N * OHW <= kCachePixels ? cache.get(w, OC, CKK, kOB) : nullptr;
+  float* wp = cached ? cached->panels() : scratch(wbuf, nob * CKK * kOB);
+  float* bias = scratch(bbuf, nob * kOB);  // [nob·16], zero-padded
+  if ((int64_t)ibuf.size() < CKK + OHW) ibuf.resize((size_t)(CKK + OHW));
+  int32_t* koff = ibuf.data();
+  int32_t* poff = koff + CKK;
+  for (int64_t c = 0, k = 0; c < g.C; ++c)
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw) koff[k++] = (int32_t)(c * chan + kh * g.dh * WP + kw * g.dw);
+  for (int64_t oh = 0; oh < g.OH; ++oh)
+    for (int64_t ow = 0; ow < g.OW; ++ow) poff[oh * g.OW + ow] = (int32_t)(oh * g.sh * WP + ow * g.sw);
+  if (ep.bias) {
+    memset(bias, 0, sizeof(float) * (size_t)(nob * kOB));
+    memcpy(bias, ep.bias, sizeof(float) * (size_t)OC);
+  }
+  const Tile t{koff, OHW, &ep, acc};
+  auto pack = [&](int64_t b0, int64_t b1) {
+    for (int64_t ob = b0; ob < b1; ++ob) {
+      if (cached && cached->current(w, ob)) continue;
+      pack_block(w, OC, CKK, ob * kOB, wp + ob * CKK * kOB);
+      if (cached) cached->refreshed(w, ob);
+    }
+  };
+
+  // Tiles [t0, t1) of block ob of image n, reading the padded image xi: tap chunks outer,
+  // tiles inner, partial sums in a per-thread buffer between chunks.
+  auto run = [&](const float* xi, int64_t n, int64_t ob, int64_t t0, int64_t t1) {
+    const int rows = (int)std::min<int64_t>(kOB, OC - ob * kOB);
+    const float* wb = wp + ob * CKK * kOB;
+    const float* bb = ep.bias ? bias + ob * kOB : nullptr;
+    float* yb = y + (n * OC + ob * kOB) * OHW;
+    thread_local std::vector<float> pbuf_t;
+    float* part = CKK > kKC ? scratch(pbuf_t, (t1 - t0) * kP * kOB) : nullptr;
+    for (int64_t k0 = 0; k0 < CKK; k0 += kKC) {
+      const int64_t k1 = std::min(CKK, k0 + kKC);
+      for (int64_t ti = t0; ti < t1; ++ti) {
+        const int64_t p = ti * kP;
+        const int np = (int)std::min<int64_t>(kP, OHW - p);
+        kTiles[np](t, xi, poff + p, wb + k0 * kOB, k0, k1, part ? part + (ti - t0) * kP * kOB : nullptr,
+                   k0 == 0, k1 == CKK, bb, yb + p, rows);
+      }
+    }
+  };
+  int nt = available_threads();
+  if (2.0 * (double)N * OC * CKK * OHW < 2.0e6) nt = 1;  // a region costs more than it saves
+  if (nt <= 1 || N >= nt) {
+    // Threads over images: each pads its own images into a private buffer.
+    parallel_for(nob, (double)(CKK * kOB), pack);
+    parallel(nt, [&](int tid, int nthr) {
+      const int64_t n0 = N * tid / nthr, n1 = N * (tid + 1) / nthr;
+      thread_local std::vector<float> own;
+      float* xi = scratch(own, img);
+      for (int64_t n = n0; n < n1; ++n) {
+        pad_image(x + n * g.C * g.H * g.W, g.C, g.H, g.W, g.ph, g.pw, HP, WP, xi);
+        for (int64_t ob = 0; ob < nob; ++ob) run(xi, n, ob, 0, ntiles);
+      }
+    });
+    return true;
+  }
+  // Fewer images than threads (batch-1 inference): pad them all first (|x|, small).
+  float* xp = scratch(pbuf, N * img);
+  for (int64_t n = 0; n < N; ++n)
+    pad_image(x + n * g.C * g.H * g.W, g.C, g.H, g.W, g.ph, g.pw, HP, WP, xp + n * img);
+  if (nob >= nt) {
+    // Each thread owns a range of channel blocks: it packs only those weights and computes
+    // them for every image, in one parallel region.
+    parallel(nt, [&](int tid, int nthr) {
+      const int64_t b0 = nob * tid / nthr, b1 = nob * (tid + 1) / nthr;
+      pack(b0, b1);
+      for (int64_t ob = b0; ob < b1; ++ob)
+        for (int64_t n = 0; n < N; ++n) run(xp + n * img, n, ob, 0, ntiles);
+    });
+    return true;
+  }
+  // Fewer blocks than threads (OC ≤ 16·threads): split (image, block, tile) units.
+  pack(0, nob);
+  const int64_t units = N * nob * ntiles;
+  parallel(nt, [&](int tid, int nthr) {
+    const int64_t u0 = units * tid / nthr, u1 = units * (tid + 1) / nthr;
+    for (int64_t u = u0; u < u1;) {
+      const int64_t n = u / (nob * ntiles), ob = u / ntiles % nob, ti = u % ntiles;
+      const int64_t te = std::min(ntiles, ti + (u1 - u));
+      run(xp + n * img, n, ob, ti, te);
+      u += te - ti;
+    }
+  });
+  return true;
+}
+
+}  // namespace lamkit
+
+#endif  // __x86_64__

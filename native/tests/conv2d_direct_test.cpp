@@ -1,0 +1,225 @@
+// Direct conv2d forward (conv2d_direct.h) vs a float64 loop over every tap, with each epilogue
+// (none, bias, relu, bias + relu, bias + leaky), `=` into NaN and `+=` onto random values:
+// strides 1–3, padding 0–3, dilation 1–2, C / OC not multiples of 8 / 16, OW < 6, 1×1, N = 1
+// (the channel-block and tile splits) and N ≥ threads, more taps than one chunk (C·KH·KW > 256).
+// Also: results are bitwise the same at 1 and 2 threads, the kernel agrees with the im2col path
+// (lam_f32_conv2d with LAMKIT_CONV_DIRECT=0), and the dispatch declines scalar ISA / mode 0.
+// Tolerance: |got − ref| ≤ 2e-6·√(C·KH·KW + 1) + 1e-6 + 1e-5·|ref| for inputs in [−1, 1]
+// (fp32 sums in another order than the reference), as in conv2d_test.cpp.
+#include <lamkit/kernels.h>
+
+#include "kernels/conv2d_direct.h"
+#include "test_util.h"
+
+struct Shape {
+  int64_t N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw;
+};
+
+struct Epi {
+  const char* name;
+  bool bias;
+  int act;
+  float slope;
+};
+
+static int64_t out_dim(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
+  return (in + 2 * p - d * (k - 1) - 1) / s + 1;
+}
+
+static lamkit::ConvGeom geom(const Shape& s) {
+  return lamkit::ConvGeom{s.C,  s.H,  s.W,  s.KH, s.KW, s.sh, s.sw, s.ph, s.pw, s.dh, s.dw,
+                          out_dim(s.H, s.KH, s.sh, s.ph, s.dh), out_dim(s.W, s.KW, s.sw, s.pw, s.dw)};
+}
+
+static double act_ref(double v, const Epi& e) {
+  if (e.act == lamkit::kConvActRelu) return v < 0 ? 0 : v;
+  if (e.act == lamkit::kConvActLeakyRelu) return v < 0 ? v * e.slope : v;
+  return v;
+}
+
+static void check_shape(lt::ErrTracker& et, lt::Rng& r, const Shape& s, const Epi& e, int acc) {
+  const lamkit::ConvGeom g = geom(s);
+  if (g.OH <= 0 || g.OW <= 0) return;
+  const int64_t nx = s.N * s.C * s.H * s.W, nw = s.OC * s.C * s.KH * s.KW,
+                ny = s.N * s.OC * g.OH * g.OW;
+  const auto x = lt::randv(r, nx), w = lt::randv(r, nw), bias = lt::randv(r, s.OC);
+  lamkit::ConvEpilogue ep;
+  ep.bias = e.bias ? bias.data() : nullptr;
+  ep.act = e.act;
+  ep.slope = e.slope;
+  std::vector<double> ref((size_t)ny, 0.0);
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t oc = 0; oc < s.OC; ++oc)
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          double sum = 0;
+          for (int64_t c = 0; c < s.C; ++c)
+            for (int64_t kh = 0; kh < s.KH; ++kh)
+              for (int64_t kw = 0; kw < s.KW; ++kw) {
+                const int64_t ih = oh * s.sh - s.ph + kh * s.dh, iw = ow * s.sw - s.pw + kw * s.dw;
+                if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;
+                sum += (double)x[(size_t)(((n * s.C + c) * s.H + ih) * s.W + iw)] *
+                       w[(size_t)(((oc * s.C + c) * s.KH + kh) * s.KW + kw)];
+              }
+          ref[(size_t)(((n * s.OC + oc) * g.OH + oh) * g.OW + ow)] = sum + (e.bias ? bias[(size_t)oc] : 0.0);
+        }
+  const double K = (double)(s.C * s.KH * s.KW);
+  // threads = 1 against the reference, then threads = 2 from the same start: bitwise equal.
+  std::vector<float> start, first;
+  for (int threads : {1, 2}) {
+    lam_set_num_threads(threads);
+    lt::Guarded y(ny, r, !acc);
+    if (threads == 1) start = y.copy();
+    else memcpy(y.data(), start.data(), sizeof(float) * (size_t)ny);
+    const bool took = lamkit::conv2d_direct_avx2(x.data(), w.data(), y.data(), s.N, s.OC, g, acc, ep);
+    CHECK(took, "conv2d_direct_avx2 declined a valid geometry (N %lld C %lld OC %lld)",
+          (long long)s.N, (long long)s.C, (long long)s.OC);
+    CHECK(y.guards_ok(), "guard zone (%s, acc %d, threads %d)", e.name, acc, threads);
+    if (threads == 1) {
+      for (int64_t i = 0; i < ny; ++i)
+        et.add(y[i], act_ref(ref[(size_t)i] + (acc ? start[(size_t)i] : 0.0), e),
+               2e-6 * sqrt(K + 1) + 1e-6, 1e-5);
+      first = y.copy();
+    } else {
+      CHECK(memcmp(y.data(), first.data(), sizeof(float) * (size_t)ny) == 0, "result differs between 1 and 2 threads (%s, acc %d)", e.name, acc);
+    }
+  }
+  lam_set_num_threads(0);
+}
+
+// The kernel against the existing im2col + SGEMM path on the same inputs (no epilogue).
+static void check_vs_im2col(lt::ErrTracker& et, lt::Rng& r, const Shape& s) {
+  const lamkit::ConvGeom g = geom(s);
+  const int64_t ny = s.N * s.OC * g.OH * g.OW;
+  const auto x = lt::randv(r, s.N * s.C * s.H * s.W), w = lt::randv(r, s.OC * s.C * s.KH * s.KW);
+  std::vector<float> a((size_t)ny, NAN), b((size_t)ny, NAN);
+  setenv("LAMKIT_CONV_DIRECT", "0", 1);
+  lam_f32_conv2d(x.data(), w.data(), a.data(), s.N, s.C, s.H, s.W, s.OC, s.KH, s.KW, s.sh, s.sw, s.ph,
+                 s.pw, s.dh, s.dw, g.OH, g.OW, 0);
+  unsetenv("LAMKIT_CONV_DIRECT");
+  lamkit::conv2d_direct_avx2(x.data(), w.data(), b.data(), s.N, s.OC, g, 0, lamkit::ConvEpilogue());
+  const double K = (double)(s.C * s.KH * s.KW);
+  for (int64_t i = 0; i < ny; ++i) et.add(b[(size_t)i], a[(size_t)i], 4e-6 * sqrt(K + 1) + 1e-6, 2e-5);
+}
+
+// Batch-1 calls reuse packed weights (conv2d_direct_wcache.h): after W changes in place (one
+// element of one block, as an optimiser step does), at the same pointer with another shape,
+// or after other layers evicted nothing, each result must still match the float64 reference.
+static void check_weight_cache(lt::ErrTracker& et, lt::Rng& r) {
+  for (int threads : {1, 2}) {
+    lam_set_num_threads(threads);
+    Shape s{1, 40, 8, 8, 36, 4, 4, 2, 2, 1, 1, 1, 1};  // 16 pixels, 3 blocks (last one 4 rows)
+    std::vector<float> w = lt::randv(r, s.OC * s.C * 16);
+    const auto x = lt::randv(r, s.C * s.H * s.W);
+    auto run_and_check = [&](const Shape& sh, const char* what) {
+      const lamkit::ConvGeom g = geom(sh);
+      const int64_t ny = sh.OC * g.OH * g.OW, K = sh.C * sh.KH * sh.KW;
+      std::vector<float> y((size_t)ny, NAN);
+      lamkit::conv2d_direct_avx2(x.data(), w.data(), y.data(), 1, sh.OC, g, 0, lamkit::ConvEpilogue());
+      int64_t bad = 0;
+      for (int64_t oc = 0; oc < sh.OC; ++oc)
+        for (int64_t oh = 0; oh < g.OH; ++oh)
+          for (int64_t ow = 0; ow < g.OW; ++ow) {
+            double sum = 0;
+            for (int64_t c = 0; c < sh.C; ++c)
+              for (int64_t kh = 0; kh < sh.KH; ++kh)
+                for (int64_t kw = 0; kw < sh.KW; ++kw) {
+                  const int64_t ih = oh * sh.sh - sh.ph + kh, iw = ow * sh.sw - sh.pw + kw;
+                  if (ih < 0 || ih >= sh.H || iw < 0 || iw >= sh.W) continue;
+                  sum += (double)x[(size_t)((c * sh.H + ih) * sh.W + iw)] *
+                         w[(size_t)(((oc * sh.C + c) * sh.KH + kh) * sh.KW + kw)];
+                }
+            const float got = y[(size_t)((oc * g.OH + oh) * g.OW + ow)];
+            et.add(got, sum, 2e-6 * sqrt((double)K + 1) + 1e-6, 1e-5);
+            if (!(fabs(got - sum) <= 1e-3)) ++bad;
+          }
+      CHECK(bad == 0, "weight cache: %s, threads %d: %lld stale outputs", what, threads, (long long)bad);
+    };
+    run_and_check(s, "first call");
+    run_and_check(s, "same weights again");
+    w[(size_t)(17 * s.C * 16 + 5)] += 0.5f;  // block 1
+    run_and_check(s, "one weight of block 1 changed in place");
+    w[w.size() - 1] -= 0.25f;  // the 4-row tail block
+    run_and_check(s, "last weight changed in place");
+    for (auto& v : w) v = -v;
+    run_and_check(s, "all weights changed");
+    Shape s2 = s;  // same pointer and C·KH·KW, fewer output channels
+    s2.OC = 20;
+    run_and_check(s2, "same pointer, OC 36 -> 20");
+  }
+  lam_set_num_threads(0);
+}
+
+// lam_f32_conv2d dispatch: scalar ISA and LAMKIT_CONV_DIRECT=0 must leave y to the caller.
+static void check_dispatch(lt::Rng& r) {
+  const Shape s{1, 6, 16, 16, 32, 4, 4, 2, 2, 1, 1, 1, 1};
+  const lamkit::ConvGeom g = geom(s);
+  const auto x = lt::randv(r, s.C * s.H * s.W), w = lt::randv(r, s.OC * s.C * 16);
+  std::vector<float> y((size_t)(s.OC * g.OH * g.OW), 7.0f);
+  lam_force_isa("scalar");
+  CHECK(!lamkit::conv2d_direct(x.data(), w.data(), y.data(), 1, s.OC, g, 0, lamkit::ConvEpilogue()),
+        "conv2d_direct took the scalar ISA");
+  lam_force_isa(nullptr);
+  setenv("LAMKIT_CONV_DIRECT", "0", 1);
+  CHECK(!lamkit::conv2d_direct(x.data(), w.data(), y.data(), 1, s.OC, g, 0, lamkit::ConvEpilogue()),
+        "conv2d_direct ran with LAMKIT_CONV_DIRECT=0");
+  for (float v : y) CHECK(v == 7.0f, "declined conv2d_direct wrote y (%g)", v);
+  setenv("LAMKIT_CONV_DIRECT", "1", 1);
+  CHECK(lamkit::conv2d_direct(x.data(), w.data(), y.data(), 1, s.OC, g, 0, lamkit::ConvEpilogue()),
+        "conv2d_direct declined with LAMKIT_CONV_DIRECT=1 on %s", lam_isa_name());
+  unsetenv("LAMKIT_CONV_DIRECT");
+  // Relu keeps NaN visible (as lam_f32_relu): a NaN input reaches the outputs that read it.
+  std::vector<float> xn = x;
+  xn[0] = NAN;
+  lamkit::ConvEpilogue ep;
+  ep.act = lamkit::kConvActRelu;
+  lamkit::conv2d_direct_avx2(xn.data(), w.data(), y.data(), 1, s.OC, g, 0, ep);
+  CHECK(y[0] != y[0], "relu epilogue dropped a NaN (%g)", y[0]);
+}
+
+int main() {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+    printf("conv2d_direct_test: CPU without AVX2+FMA, kernel not testable here\n");
+    return 0;
+  }
+  lt::Rng r(lt::seed());
+  const Shape shapes[] = {
+      {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1},      {2, 3, 5, 7, 4, 1, 1, 1, 1, 0, 0, 1, 1},
+      {3, 6, 16, 16, 8, 4, 4, 2, 2, 1, 1, 1, 1},    {1, 5, 9, 11, 7, 3, 3, 1, 1, 1, 1, 1, 1},
+      {4, 3, 13, 10, 5, 3, 2, 2, 3, 1, 0, 1, 1},    {2, 4, 12, 12, 3, 3, 3, 1, 1, 2, 2, 2, 2},
+      {5, 7, 8, 8, 17, 4, 4, 2, 2, 1, 1, 1, 1},     {2, 32, 8, 8, 33, 4, 4, 2, 2, 1, 1, 1, 1},
+      {3, 2, 7, 7, 3, 5, 5, 3, 3, 2, 2, 1, 1},      {1, 2, 6, 6, 2, 3, 3, 1, 1, 0, 0, 1, 1},
+      {1, 3, 11, 9, 20, 3, 3, 3, 2, 3, 2, 1, 2},    {2, 2, 3, 4, 9, 2, 2, 1, 1, 3, 3, 1, 1},
+      // Padding ≥ the image: taps that never land inside.
+      {2, 3, 1, 2, 4, 5, 5, 1, 1, 2, 3, 1, 1},
+      // More than one 256-tap chunk (partial sums), OC tails, 4×4 / 2×2 outputs.
+      {1, 20, 8, 8, 24, 4, 4, 2, 2, 1, 1, 1, 1},    {3, 33, 4, 4, 40, 4, 4, 2, 2, 1, 1, 1, 1},
+      // conv64-like layers at batch 1 (block split) and a 16-channel one (tile split).
+      {1, 6, 32, 32, 32, 4, 4, 2, 2, 1, 1, 1, 1},   {1, 64, 8, 8, 128, 4, 4, 2, 2, 1, 1, 1, 1},
+      {1, 8, 16, 16, 16, 4, 4, 2, 2, 1, 1, 1, 1},
+  };
+  const Epi epis[] = {{"none", false, lamkit::kConvActNone, 0.0f},
+                      {"bias", true, lamkit::kConvActNone, 0.0f},
+                      {"relu", false, lamkit::kConvActRelu, 0.0f},
+                      {"bias+relu", true, lamkit::kConvActRelu, 0.0f},
+                      {"bias+leaky", true, lamkit::kConvActLeakyRelu, 0.2f}};
+  printf("conv2d_direct_test: ISA %s\n", lam_isa_name());
+  for (const Epi& e : epis) {
+    for (int acc = 0; acc < 2; ++acc) {
+      lt::ErrTracker et("conv2d_direct");
+      for (const Shape& s : shapes) check_shape(et, r, s, e, acc);
+      char what[64];
+      snprintf(what, sizeof what, "epilogue %s acc %d", e.name, acc);
+      et.report(what);
+    }
+  }
+  lt::ErrTracker vs("vs_im2col");
+  for (const Shape& s : shapes) check_vs_im2col(vs, r, s);
+  vs.report("lam_f32_conv2d, LAMKIT_CONV_DIRECT=0");
+  lt::ErrTracker wc("weight_cache");
+  check_weight_cache(wc, r);
+  wc.report("in-place W changes, shape change");
+  check_dispatch(r);
+  printf("conv2d_direct_test: %d failures\n", lt::failures());
+  return lt::failures() != 0;
+}
