@@ -80,6 +80,7 @@ const OpSig* sig_of(int op) {
     case LAM_OP_SCATTER_ADD_ROWS: { static const OpSig s = {"scatter_add_rows", "pxpiii", "src,idx,table,N,D,K"}; return &s; }
     case LAM_OP_FILL: { static const OpSig s = {"fill", "pif", "y,n,value"}; return &s; }
     case LAM_OP_COPY: { static const OpSig s = {"copy", "ppii", "x,y,n,acc"}; return &s; }
+    case LAM_OP_CONV2D_BIAS_ACT: { static const OpSig s = {"conv2d_bias_act", "pppp" GEOMK "f", "x,w,b,y,N,C,H,W,OC,KH,KW,sh,sw,ph,pw,dh,dw,OH,OW,act,slope"}; return &s; }
     default: return nullptr;
   }
 }
@@ -105,6 +106,10 @@ void extents_of(int op, const int32_t* w, int64_t* e) {
       else { e[0] = xs; e[1] = ws; e[2] = ys; }  // conv_transpose2d: C = IC, w [IC,OC,KH,KW]
       break;
     }
+    case LAM_OP_CONV2D_BIAS_ACT:  // x, w, b, y, then the geometry from word 4
+      e[0] = I(4) * I(5) * I(6) * I(7); e[1] = I(8) * I(5) * I(9) * I(10); e[2] = I(8);
+      e[3] = I(4) * I(8) * I(17) * I(18);
+      break;
     case LAM_OP_BIAS_ADD: e[0] = e[2] = I(3) * I(4) * I(5); e[1] = I(4); break;
     case LAM_OP_BIAS_GRAD: e[0] = I(2) * I(3) * I(4); e[1] = I(3); break;
     case LAM_OP_RELU: case LAM_OP_GELU: case LAM_OP_LEAKY_RELU: e[0] = e[1] = I(2); break;
@@ -296,6 +301,16 @@ int enqueue(lam_cuda_plan* p, const Instr& ins, int index, int b) {
       return lam_cuda_f32_scatter_add_rows_checked(P(0), IP(1), P(2), I(3), I(4), I(5), p->dflag, tag, s);
     case LAM_OP_FILL: return lam_cuda_f32_fill(P(0), I(1), F(2), s);
     case LAM_OP_COPY: return lam_cuda_f32_copy(P(0), P(1), I(2), w[3], s);
+    case LAM_OP_CONV2D_BIAS_ACT: {
+      // The fused op as the existing kernels in sequence: conv2d, bias_add in place, activation.
+      const int64_t n = I(4) * I(8) * I(17) * I(18);
+      int e = lam_cuda_f32_conv2d(P(0), P(1), P(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11),
+                                  I(12), I(13), I(14), I(15), I(16), I(17), I(18), 0, s);
+      if (e == 0) e = lam_cuda_f32_bias_add(P(3), P(2), P(3), I(4), I(8), I(17) * I(18), s);
+      if (e == 0 && w[19] == 1) e = lam_cuda_f32_relu(P(3), P(3), n, s);
+      if (e == 0 && w[19] == 2) e = lam_cuda_f32_leaky_relu(P(3), P(3), n, F(20), s);
+      return e;
+    }
     default: return (int)cudaErrorInvalidValue;  // unreachable: create() rejected it
   }
 #undef GEOM
@@ -465,6 +480,11 @@ lam_cuda_plan* lam_cuda_plan_create(const int32_t* tape, int64_t tape_words, int
     for (int i = 0; i < nw; ++i) {
       if (s->kinds[i] == 'i' && w[i] < 0) { fmt(err, errlen, "tape word %d (%s): operand %d is %d, expected a non-negative integer", at, s->name, i, w[i]); release(p); return nullptr; }
       if (s->kinds[i] == 'f' && op != LAM_OP_FILL && !isfinite(as_float(w[i]))) { fmt(err, errlen, "tape word %d (%s): operand %d is %g, expected a finite float", at, s->name, i, (double)as_float(w[i])); release(p); return nullptr; }
+    }
+    if (op == LAM_OP_CONV2D_BIAS_ACT) {
+      // The same checks one word later (b comes before y), plus the activation code.
+      if (w[11] < 1 || w[12] < 1 || w[15] < 1 || w[16] < 1) { fmt(err, errlen, "tape word %d (%s): strides and dilations must be ≥ 1, got sh=%d sw=%d dh=%d dw=%d", at, s->name, w[11], w[12], w[15], w[16]); release(p); return nullptr; }
+      if (w[19] > 2) { fmt(err, errlen, "tape word %d (%s): operand 19 (act) is %d, expected 0 (none), 1 (relu) or 2 (leaky_relu)", at, s->name, w[19]); release(p); return nullptr; }
     }
     if (op >= LAM_OP_CONV2D && op <= LAM_OP_CONV_TRANSPOSE2D) {
       // sh, sw, dh, dw divide or multiply indices: zero would be a device-side division by 0.

@@ -70,6 +70,7 @@ const OpSig* sig_of(int op) {
     case LAM_OP_SCATTER_ADD_ROWS: { static const OpSig s = {"scatter_add_rows", "pipnnn"}; return &s; }
     case LAM_OP_FILL: { static const OpSig s = {"fill", "pnf"}; return &s; }
     case LAM_OP_COPY: { static const OpSig s = {"copy", "ppnn"}; return &s; }
+    case LAM_OP_CONV2D_BIAS_ACT: { static const OpSig s = {"conv2d_bias_act", "ppppnnnnnnnnnnnnnnnnf"}; return &s; }
     case LAM_OP_L2_NORMALIZE: { static const OpSig s = {"l2_normalize", "ppnnf"}; return &s; }
     case LAM_OP_L2_NORMALIZE_BACKWARD: { static const OpSig s = {"l2_normalize_backward", "pppnnfn"}; return &s; }
     default: return nullptr;
@@ -105,6 +106,12 @@ void extents(int op, const int32_t* w, int64_t* e) {
       else { e[0] = xs; e[1] = ys; e[2] = ws; }
       break;
     }
+    case LAM_OP_CONV2D_BIAS_ACT: {
+      // x, w, b, y, then the 15 geometry integers from word 4.
+      const int64_t N = w[4], C = w[5], H = w[6], W = w[7], OC = w[8], KH = w[9], KW = w[10];
+      e[0] = mul(N, C, H, W); e[1] = mul(OC, C, KH, KW); e[2] = OC; e[3] = mul(N, OC, w[17], w[18]);
+      break;
+    }
     case LAM_OP_BIAS_ADD: e[0] = e[2] = mul(w[3], w[4], w[5]); e[1] = w[4]; break;
     case LAM_OP_BIAS_GRAD: e[0] = mul(w[2], w[3], w[4]); e[1] = w[3]; break;
     case LAM_OP_RELU: case LAM_OP_GELU: case LAM_OP_LEAKY_RELU: e[0] = e[1] = w[2]; break;
@@ -127,6 +134,19 @@ void extents(int op, const int32_t* w, int64_t* e) {
     case LAM_OP_FILL: e[0] = w[1]; break;
     default: break;
   }
+}
+
+// Value checks beyond kinds and extents (src/ops/<op>.ts `checkArgs`): the conv family divides
+// indices by strides and dilations, so 0 would be a division by zero inside the kernel; the
+// fused conv's act selects its epilogue. Returns why the operands are bad, or null.
+const char* check_args(int op, const int32_t* w) {
+  const bool fused = op == LAM_OP_CONV2D_BIAS_ACT;
+  if (!fused && (op < LAM_OP_CONV2D || op > LAM_OP_CONV_TRANSPOSE2D)) return nullptr;
+  const int g = fused ? 4 : 3;  // first geometry word
+  if (w[g + 7] < 1 || w[g + 8] < 1 || w[g + 11] < 1 || w[g + 12] < 1)
+    return "strides and dilations must be ≥ 1";
+  if (fused && w[19] > 2) return "operand 19 (act) must be 0 (none), 1 (relu) or 2 (leaky_relu)";
+  return nullptr;
 }
 
 void fmt(char* err, int64_t errlen, const char* f, ...) {
@@ -227,6 +247,11 @@ extern "C" lam_plan* lam_plan_create(const int32_t* tape, int64_t tape_words, in
         delete p;
         return nullptr;
       }
+    }
+    if (const char* why = check_args(op, w)) {
+      fmt(err, errlen, "tape word %d (%s): %s", at, s->name, why);
+      delete p;
+      return nullptr;
     }
     extents(op, w, ext);
     for (int i = 0; i < n; ++i) {
@@ -384,6 +409,10 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
         }
         case LAM_OP_FILL: lam_f32_fill(P(0), I(1), F(2)); break;
         case LAM_OP_COPY: lam_f32_copy(P(0), P(1), I(2), w[3]); break;
+        case LAM_OP_CONV2D_BIAS_ACT:
+          lam_f32_conv2d_bias_act(P(0), P(1), P(2), P(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11),
+                                  I(12), I(13), I(14), I(15), I(16), I(17), I(18), (int)w[19], F(20));
+          break;
         case LAM_OP_L2_NORMALIZE: lam_f32_l2_normalize(P(0), P(1), I(2), I(3), F(4)); break;
         case LAM_OP_L2_NORMALIZE_BACKWARD: lam_f32_l2_normalize_backward(P(0), P(1), P(2), I(3), I(4), F(5), w[6]); break;
         default:

@@ -17,6 +17,8 @@
  */
 import { type Attrs, numel } from '../ops/contract.js';
 import { aliasOf, type GraphBuilder } from './builder.js';
+import { contractOf } from './contracts.js';
+import { overlaps } from './fuse.js';
 import type { Node, Value } from './ir.js';
 
 /** One term of the objective: `weight · value` where value has shape [1]. */
@@ -165,6 +167,27 @@ const act = (bw: string, extra: (a: Attrs) => Attrs): Rule => (node, dy, ctx) =>
   ctx.contribute(x, (t, acc) => ctx.emit(bw, [x, d], extra(node.attrs), t, acc, `${node.name}_bw`));
 };
 
+/**
+ * relu / leaky_relu (slope ≥ 0): the backward masks with the OUTPUT y instead of the input x
+ * (y > 0 ⇔ x > 0 for these activations), so the pre-activation is dead after the forward and the
+ * planner can fuse conv2d → bias_add → activation (src/graph/fuse.ts) and drop its buffer. The
+ * input is kept when y may be overwritten later in the forward (a later node writes its buffer)
+ * or when a negative slope breaks the sign equivalence.
+ */
+const maskRule = (bw: string, extra: (a: Attrs) => Attrs): Rule => (node, dy, ctx) => {
+  const x = node.inputs[0]!;
+  const y = node.outputs[0];
+  const slope = node.op === 'leaky_relu' ? ((node.attrs.slope as number | undefined) ?? 0.01) : 0;
+  const nodes = ctx.b.graph.nodes;
+  const later = nodes.slice(nodes.indexOf(node) + 1).filter((n) => n.phase === 'forward');
+  const written = (n: Node): readonly (Value | null)[] =>
+    n.op !== 'step_increment' && contractOf(n.op).mode === 'inplace' ? (contractOf(n.op).mutates ?? []).map((i) => n.inputs[i]) : n.outputs;
+  const yIntact = !later.some((n) => written(n).some((o) => o !== null && o !== undefined && overlaps(o, y)));
+  const m = slope >= 0 && yIntact ? y : x;
+  const d = ctx.tensor(dy, node.outputs[0]);
+  ctx.contribute(x, (t, acc) => ctx.emit(bw, [m, d], extra(node.attrs), t, acc, `${node.name}_bw`));
+};
+
 /** One gradient rule per differentiable op id. */
 const RULES: Record<string, Rule> = {
   matmul(node, dy, ctx) {
@@ -201,8 +224,8 @@ const RULES: Record<string, Rule> = {
     ctx.contribute(bias, (t, acc) => ctx.emit('bias_grad', [d], {}, t, acc, `${node.name}_db`));
     ctx.identity(x, node, { kind: 'tensor', v: d }, true);
   },
-  relu: act('relu_backward', () => ({})),
-  leaky_relu: act('leaky_relu_backward', (a) => ({ slope: a.slope })),
+  relu: maskRule('relu_backward', () => ({})),
+  leaky_relu: maskRule('leaky_relu_backward', (a) => ({ slope: a.slope })),
   gelu: act('gelu_backward', () => ({})),
   l2_normalize: act('l2_normalize_backward', (a) => ({ eps: a.eps })),
   add(node, dy, ctx) {

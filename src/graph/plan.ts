@@ -3,6 +3,8 @@
  *
  *  1. order     — the graph's node order is already topological (values must exist before use,
  *                 all writers precede readers); `plan` verifies it and drops dead nodes.
+ *     fuse      — conv2d → bias_add → relu/leaky_relu chains become one conv2d_bias_act
+ *                 (src/graph/fuse.ts; off with { fuse: false } or LAMKIT_FUSE=0).
  *  2. liveness  — each temp root buffer lives from its first to its last access (read or write)
  *                 in tape order; resident buffers (params, state, consts) and the feed slot live
  *                 for ever.
@@ -18,6 +20,7 @@ import { type Shape, numel } from '../ops/contract.js';
 import { SPECIAL_OPCODES } from '../ops/opcodes.js';
 import { checkFiniteInstr, encodeInstruction, feedInstr, outputInstr, stepIncrementInstr } from '../ops/tape.js';
 import { contractOf } from './contracts.js';
+import { type Fusion, fuseConvBiasAct, fuseFromEnv } from './fuse.js';
 import type { Buffer, Graph, Node, Phase, Value } from './ir.js';
 
 /** Pseudo-op recorded in the graph for the STEP_INCREMENT tape instruction. */
@@ -71,6 +74,8 @@ export interface Plan {
   checkTags: string[];
   /** Arena float offset of the int32 step counter, or −1. */
   stepCounter: number;
+  /** conv2d → bias_add (→ activation) chains planned as one conv2d_bias_act (node names). */
+  fused: Fusion[];
   memory: {
     /** Arena size in bytes (= peak: the arena is allocated once). */
     peakBytes: number;
@@ -88,6 +93,11 @@ export interface Plan {
 export interface PlanOptions {
   /** CHECK_FINITE on every feed after FEED and on the checked values (default true). */
   checkFinite?: boolean;
+  /**
+   * Fuse conv2d → bias_add → relu/leaky_relu chains into conv2d_bias_act (src/graph/fuse.ts).
+   * Default: on, unless the environment sets LAMKIT_FUSE=0.
+   */
+  fuse?: boolean;
 }
 
 /** Largest offset or size a tape word (int32) can hold. */
@@ -115,7 +125,9 @@ function checkInt32Layout(roots: Map<Buffer, number>, arenaFloats: number, feedF
  */
 export function plan(graph: Graph, opts: PlanOptions = {}): Plan {
   const checkFinite = opts.checkFinite ?? true;
-  const nodes = liveNodes(graph);
+  const live = liveNodes(graph);
+  const fusion = (opts.fuse ?? fuseFromEnv()) ? fuseConvBiasAct(graph, live, (n) => n.op === STEP_INCREMENT_OP) : { nodes: live, fused: [] };
+  const nodes = fusion.nodes;
   verifyOrder(graph, nodes);
 
   // ---- arena layout: resident, then feed slot, then temps ------------------------------------
@@ -280,6 +292,7 @@ export function plan(graph: Graph, opts: PlanOptions = {}): Plan {
     ops,
     checkTags,
     stepCounter,
+    fused: fusion.fused,
     memory: {
       peakBytes: 4 * arenaFloats,
       residentBytes: 4 * residentFloats,

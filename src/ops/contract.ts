@@ -78,6 +78,11 @@ export interface OpContract<A extends Attrs = Attrs> {
    */
   extents(args: readonly number[]): number[];
   /**
+   * Extra checks of decoded argument values beyond kinds and extents (e.g. a stride that must be
+   * ≥ 1, an enum code): a message saying what is wrong, or null. The C executor checks the same.
+   */
+  checkArgs?(args: readonly number[]): string | null;
+  /**
    * Output shapes from input shapes and attributes. Throws a RangeError naming the op, the
    * argument, the shape seen and the shape expected when the inputs do not fit.
    */

@@ -57,7 +57,7 @@ export const OP_OPCODES = {
   scatter_add_rows: 44,
   fill: 45,
   copy: 46,
-  // 47: conv2d_bias_act (reserved)
+  conv2d_bias_act: 47,
   l2_normalize: 48,
   l2_normalize_backward: 49,
 } as const;

@@ -113,6 +113,8 @@ export function decodeTape(tape: Int32Array, arenaFloats: number, feedFloatsPerS
       if (kinds[i] === 'int' && args[i] < 0) throw new RangeError(`${where}: operand ${i} is ${args[i]}, expected a non-negative integer`);
       if (kinds[i] === 'float' && !Number.isFinite(args[i]) && !(contract?.id === 'fill')) throw new RangeError(`${where}: operand ${i} is ${args[i]}, expected a finite float`);
     }
+    const bad = contract?.checkArgs?.(args);
+    if (bad) throw new RangeError(`${where}: ${bad}`);
     const extents = contract ? contract.extents(args) : specialExtents(opcode, args);
     for (let i = 0; i < nwords; i++) {
       const k = kinds[i];

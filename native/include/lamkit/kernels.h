@@ -41,6 +41,12 @@ void lam_f32_conv2d(const float* x, const float* w, float* y,
                     int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t KH, int64_t KW,
                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw,
                     int64_t OH, int64_t OW, int acc);
+/* y = act(conv2d(x, w) + b[oc]), `=` only: the fused conv2d → bias_add → activation.
+ * b [OC]; act 0 = none, 1 = relu, 2 = leaky_relu (negative slope `slope`); same geometry.   */
+void lam_f32_conv2d_bias_act(const float* x, const float* w, const float* b, float* y,
+                             int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t KH,
+                             int64_t KW, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                             int64_t dh, int64_t dw, int64_t OH, int64_t OW, int act, float slope);
 /* dx [N,C,H,W] (=|+=) conv2dᵀ(dy [N,OC,OH,OW], w [OC,C,KH,KW]). Same geometry arguments. */
 void lam_f32_conv2d_backward_input(const float* dy, const float* w, float* dx,
                     int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t KH, int64_t KW,

@@ -46,7 +46,7 @@ enum lam_opcode {
   LAM_OP_SCATTER_ADD_ROWS = 44,
   LAM_OP_FILL = 45,
   LAM_OP_COPY = 46,
-  /* 47: conv2d_bias_act (reserved) */
+  LAM_OP_CONV2D_BIAS_ACT = 47,
   LAM_OP_L2_NORMALIZE = 48,
   LAM_OP_L2_NORMALIZE_BACKWARD = 49,
 

@@ -9,10 +9,11 @@
  * gather/scatter, fill) runs the reference kernel on the same arena: those are small,
  * data-dependent or sequential, and not worth a GPU round trip.
  */
-import type { Instruction } from '../../ops/tape.js';
+import { type Instruction, decodeTape } from '../../ops/tape.js';
 import { type Bound, ReferencePlan } from '../reference/executor.js';
 import { GPU_KERNELS } from './kernels/index.js';
 import type { GpuKernelDef } from './kernels/types.js';
+import { unfuseConvBiasAct } from './unfuse.js';
 
 /** A compiled gpu.js kernel as the plan calls it. */
 export type CompiledKernel = (...args: Float32Array[]) => unknown;
@@ -56,7 +57,9 @@ export class GpujsPlan {
     private readonly kernels: KernelProvider,
     private readonly onFallback?: (op: string, reason: string) => void,
   ) {
-    this.plan = new ReferencePlan(tape, arenaFloats, feedFloatsPerStep, outFloatsPerStep, (op, ins, ext, arena, reference) =>
+    // Validate the tape as given (errors name its own words), then run the fused conv as its parts.
+    decodeTape(tape, arenaFloats, feedFloatsPerStep, outFloatsPerStep);
+    this.plan = new ReferencePlan(unfuseConvBiasAct(tape), arenaFloats, feedFloatsPerStep, outFloatsPerStep, (op, ins, ext, arena, reference) =>
       this.bindGpu(op, ins, ext, arena, reference),
     );
   }

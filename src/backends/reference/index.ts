@@ -34,6 +34,7 @@ import { gather_rows } from './gather_rows.js';
 import { scatter_add_rows } from './scatter_add_rows.js';
 import { fill } from './fill.js';
 import { copy } from './copy.js';
+import { conv2d_bias_act } from './conv2d_bias_act.js';
 import { l2_normalize } from './l2_normalize.js';
 import { l2_normalize_backward } from './l2_normalize_backward.js';
 
@@ -72,6 +73,7 @@ export const REFERENCE_KERNELS: Readonly<Record<OpId, RefKernel>> = {
   scatter_add_rows,
   fill,
   copy,
+  conv2d_bias_act,
   l2_normalize,
   l2_normalize_backward,
 };
