@@ -6,31 +6,39 @@
  *
  * Suite `findings`:
  *   leakage   recon, continuous, every strength          (R²(ξ|z̃), S_exo up; action quality down)
- *   remedies  oracle, latent-ema, sup:λ:0.05, cross at the strongest setting
+ *   remedies  oracle, latent-ema, sup:λ:0.05:m, cross at the strongest setting (the preset's k)
+ *   matched   recon and the same remedies at k = --matched-dim (the action's size), where
+ *             SCIENCE.md §5 says supervision can push the distractors out of z
  *   vq        recon with vq:<codes> at every strength      (codebook usage / perplexity)
  *   collapse  latent-nosg at the strongest setting         (embedding variance → 0)
  * conv64 runs are added only when a GPU backend is present (`--preset conv64` forces them).
  */
 import { parseFlags, numberFlag, UsageError } from './usage.js';
 import { parseConvObjective } from '../lam/conv-objectives.js';
-import { mergeSweeps, REMEDY_NAMES, runSweep, SWEEP_DEFAULTS as D, sweepReport, type SweepGroup, type SweepOptions, type SweepResult } from '../lam/conv-sweep.js';
+import { mergeSweeps, REMEDY_NAMES, runSweep, SWEEP_DEFAULTS as D, SWEEP_GROUPS, supObjective, sweepReport, type SweepGroup, type SweepOptions, type SweepResult } from '../lam/conv-sweep.js';
+import { MAX_LATENT_DIM } from '../lam/conv-trainer.js';
+import { PRESETS } from '../lam/presets.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ensureWritableDir } from '../util/make-dir.js';
 import { join } from 'node:path';
 
 const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [options]
   --suite findings     the paper's findings on the gridworld (the only suite)
-  --quick              a few minutes on an idle 2-core CPU: strengths 0 and 1, the leakage and
-                       remedies groups, 150 steps, smaller probe sets
+  --quick              a few minutes on an idle 2-core CPU: strengths 0 and 1, the leakage,
+                       remedies and matched groups, 150 steps, smaller probe sets (a smoke run:
+                       at 150 steps most IDMs have not left their near-constant start)
   --out DIR            report directory (default lamkit-sweep/)
   --seeds N            seeds per configuration (≥ 3; default 3)
-  --steps N            training steps per run (default 2000, --quick 150)
+  --steps N            training steps per run (default ${D.steps}, --quick ${D.quickSteps})
   --strengths a,b,…    distractor strengths in [0, 1] (default 0,0.5,1; --quick 0,1)
   --codes K            VQ codebook size (default 16)
-  --sup-lambda λ       weight of the action-supervision remedy (default 5; p = 0.05)
+  --matched-dim K      latent size of the matched group (default ${D.matchedDim}: the agent's move is 2-D)
+  --sup-lambda λ       weight of the action-supervision remedy (default ${D.supLambda}; p = 0.05)
+  --sup-rows m         labelled rows per batch of that remedy, drawn from a pool of 5 % of the
+                       run's transitions (default ${D.supRows}; objective sup:λ:0.05:m)
   --lr X               Adam learning rate (default: the preset's, 0.001; at 0.003 the IDM's
                        output collapses early and the cross / sup remedies rarely recover)
-  --groups a,b         leakage,remedies,vq,collapse (default all; run groups in parallel, then --merge)
+  --groups a,b         ${SWEEP_GROUPS.join(',')} (default all; run groups in parallel, then --merge)
   --remedies a,b       subset of oracle,latent-ema,latent-ema-var,sup,cross (default all)
   --probe-n N, --probe-pairs N   held-out probe transitions / counterfactual pairs
   --save-runs DIR      keep every trained model as a run directory (for lamkit analyze --run)
@@ -47,7 +55,9 @@ export async function run(argv: string[]): Promise<number> {
     steps: { type: 'string' },
     strengths: { type: 'string' },
     codes: { type: 'string' },
+    'matched-dim': { type: 'string' },
     'sup-lambda': { type: 'string' },
+    'sup-rows': { type: 'string' },
     preset: { type: 'string' },
     lr: { type: 'string' },
     groups: { type: 'string' },
@@ -78,7 +88,9 @@ export async function run(argv: string[]): Promise<number> {
     steps: numberFlag('steps', values.steps, quick ? D.quickSteps : D.steps, { min: 1, integer: true }),
     strengths: [...new Set(strengths)].sort((a, b) => a - b),
     codes,
+    matchedDim: numberFlag('matched-dim', values['matched-dim'], D.matchedDim, { min: 1, max: MAX_LATENT_DIM, integer: true }),
     supLambda: numberFlag('sup-lambda', values['sup-lambda'], D.supLambda, { min: 0 }),
+    supRows: numberFlag('sup-rows', values['sup-rows'], D.supRows, { min: 1, integer: true }),
     lr: values.lr !== undefined ? numberFlag('lr', values.lr, 0.001, { min: 0, minExclusive: true }) : undefined,
     remedies: values.remedies ? values.remedies.split(',').map((r) => {
       if (!(REMEDY_NAMES as readonly string[]).includes(r)) throw new UsageError(`--remedies: unknown remedy '${r}'; expected ${REMEDY_NAMES.join(', ')}`);
@@ -87,14 +99,16 @@ export async function run(argv: string[]): Promise<number> {
     probeN: values['probe-n'] !== undefined ? numberFlag('probe-n', values['probe-n'], 2000, { min: 20, integer: true }) : undefined,
     probePairs: values['probe-pairs'] !== undefined ? numberFlag('probe-pairs', values['probe-pairs'], 800, { min: 20, integer: true }) : undefined,
     groups: values.groups ? values.groups.split(',').map((g) => {
-      if (!['leakage', 'remedies', 'vq', 'collapse'].includes(g)) throw new UsageError(`--groups: unknown group '${g}'; expected leakage, remedies, vq, collapse`);
+      if (!(SWEEP_GROUPS as readonly string[]).includes(g)) throw new UsageError(`--groups: unknown group '${g}'; expected ${SWEEP_GROUPS.join(', ')}`);
       return g as SweepGroup;
     }) : quick ? D.quickGroups : undefined,
     onProgress: (line) => console.log(line),
     saveDir: values['save-runs'],
     backend: values.backend,
   };
-  parseConvObjective(`sup:${opts.supLambda}:0.05`);
+  parseConvObjective(supObjective(opts));
+  const batch = PRESETS[preset].batch;
+  if (opts.supRows > batch) throw new UsageError(`--sup-rows: expected at most the ${preset} batch size ${batch}, got ${opts.supRows}`);
   const out = values.out ?? 'lamkit-sweep';
   ensureWritableDir(out, '--out'); // before the sweep, not after it
   const t0 = Date.now();

@@ -23,6 +23,14 @@ export interface SweepOptions {
   strengths: number[];
   codes: number;
   supLambda: number;
+  /** Labelled rows per batch of the supervision remedy (sup:λ:0.05:m, a labelled pool of p = 5 %). */
+  supRows: number;
+  /**
+   * Latent size of the `matched` group: recon and every remedy at a bottleneck at the action's
+   * size, where SCIENCE.md §5 says supervision can remove leakage (at the preset's k the spare
+   * dims carry distractors whatever the objective).
+   */
+  matchedDim: number;
   /** Adam learning rate (default: the preset's). */
   lr?: number;
   /** Probe sizes (default: 1200/600 quick, 3000/1500 full). */
@@ -41,18 +49,25 @@ export interface SweepOptions {
   onProgress?: (line: string) => void;
 }
 
-export type SweepGroup = 'leakage' | 'remedies' | 'vq' | 'collapse';
+export type SweepGroup = 'leakage' | 'remedies' | 'matched' | 'vq' | 'collapse';
+export const SWEEP_GROUPS: readonly SweepGroup[] = ['leakage', 'remedies', 'matched', 'vq', 'collapse'];
 
 /**
- * Defaults of `lamkit sweep` (and of the quick sweep `lamkit demo` appends). sup λ = 5: at λ = 20
- * the sparse (p = 0.05) head gradient pushes z towards a constant (z variance 2e-3 vs 4e-2 after
- * 1000 steps at S = 1).
+ * Defaults of `lamkit sweep` (and of the quick sweep `lamkit demo` appends).
+ * steps 3000: the IDM output sits near a constant for 300–2500 steps (seed- and objective-
+ * dependent) before it picks up the sprite; at 2000 steps one cross seed had not left it.
+ * sup:50:0.05:4 (λ = 50, p = 5 % labelled pool, 4 pool rows per batch of 16): at k = 2 and S = 1,
+ * λ = 5 and 20 with Bernoulli labels (< 1 label per batch) left the head at chance (sup loss
+ * 0.75, chance 0.8) and z near constant; with every row labelled λ = 5 lowered S_exo only to
+ * 0.31 (recon 0.41) while λ = 20 / 50 took it to 0.09 / 0.05 — the §5 threshold
+ * λ > σ_ξ²/σ_a² − 1 lies between 5 and 20 here; the pool with 4 rows per batch at λ = 50 matches
+ * full labels (S_exo 0.05, R²(ξ|z̃) ≈ 0; one seed, 3000 steps).
  */
-export const SWEEP_DEFAULTS = { seeds: 3, steps: 2000, quickSteps: 150, strengths: [0, 0.5, 1], quickStrengths: [0, 1], codes: 16, supLambda: 5, quickGroups: ['leakage', 'remedies'] as SweepGroup[] };
+export const SWEEP_DEFAULTS = { seeds: 3, steps: 3000, quickSteps: 150, strengths: [0, 0.5, 1], quickStrengths: [0, 1], codes: 16, matchedDim: 2, supLambda: 50, supRows: 4, quickGroups: ['leakage', 'remedies', 'matched'] as SweepGroup[] };
 
 /** The quick sweep (a few minutes on a 2-core CPU): leakage and remedies at strengths 0 and 1. */
 export function quickSweepOptions(o: { backend?: string; onProgress?: (line: string) => void } = {}): SweepOptions {
-  return { preset: 'grid32', quick: true, seeds: SWEEP_DEFAULTS.seeds, steps: SWEEP_DEFAULTS.quickSteps, strengths: SWEEP_DEFAULTS.quickStrengths, codes: SWEEP_DEFAULTS.codes, supLambda: SWEEP_DEFAULTS.supLambda, groups: SWEEP_DEFAULTS.quickGroups, ...o };
+  return { preset: 'grid32', quick: true, seeds: SWEEP_DEFAULTS.seeds, steps: SWEEP_DEFAULTS.quickSteps, strengths: SWEEP_DEFAULTS.quickStrengths, codes: SWEEP_DEFAULTS.codes, matchedDim: SWEEP_DEFAULTS.matchedDim, supLambda: SWEEP_DEFAULTS.supLambda, supRows: SWEEP_DEFAULTS.supRows, groups: SWEEP_DEFAULTS.quickGroups, ...o };
 }
 
 const METRICS = ['condAccAction', 'condR2Action', 'r2Action', 'accAction', 'r2Xi', 'r2X', 'sExo', 'r2ActionRaw', 'accActionRaw', 'r2XiRaw', 'finalLoss', 'usage', 'perplexity', 'embedVar', 'zVar', 'msPerStep', 'renderMsPerStep'] as const;
@@ -65,6 +80,8 @@ export interface SweepRun {
   bottleneck: string;
   /** "objective / bottleneck": the series name in plots. */
   config: string;
+  /** Latent size k of the run (absent in results written before --latent-dim: the preset's). */
+  latentDim?: number;
   strength: number;
   seed: number;
   /** State-conditional linear probe of the action (the headline action quality, see conv-probes.ts). */
@@ -96,6 +113,7 @@ export interface SweepSummary {
   objective: string;
   bottleneck: string;
   strength: number;
+  latentDim?: number;
   n: number;
   mean: Partial<Record<Metric, number>>;
   std: Partial<Record<Metric, number>>;
@@ -118,13 +136,20 @@ interface Config {
   objective: string;
   bottleneck: Bottleneck;
   strength: number;
+  /** Latent size (default: the preset's). */
+  latentDim?: number;
 }
 
 /** Remedy names (for --remedies) and their objectives. */
 export const REMEDY_NAMES = ['oracle', 'latent-ema', 'latent-ema-var', 'sup', 'cross'] as const;
-function remedyObjectives(supLambda: number): [string, string][] {
+/** The supervision remedy's objective: p = 0.05 as a labelled pool, `supRows` of its rows per batch. */
+export function supObjective(o: Pick<SweepOptions, 'supLambda' | 'supRows'>): string {
+  return `sup:${o.supLambda}:0.05:${o.supRows}`;
+}
+
+function remedyObjectives(o: Pick<SweepOptions, 'supLambda' | 'supRows'>): [string, string][] {
   // latent-ema-var: the EMA target plus the variance term (μ = 1) that keeps the embedding from shrinking.
-  return [['oracle', 'oracle'], ['latent-ema', 'latent-ema'], ['latent-ema-var', 'latent-ema:0.99:1'], ['sup', `sup:${supLambda}:0.05`], ['cross', 'cross']];
+  return [['oracle', 'oracle'], ['latent-ema', 'latent-ema'], ['latent-ema-var', 'latent-ema:0.99:1'], ['sup', supObjective(o)], ['cross', 'cross']];
 }
 
 /** The configurations of the findings suite. */
@@ -135,15 +160,19 @@ export function findingsConfigs(o: SweepOptions): Config[] {
   const out: Config[] = [];
   if (groups.has('leakage')) for (const s of o.strengths) out.push({ group: 'leakage', objective: 'recon', bottleneck: cont, strength: s });
   if (groups.has('remedies'))
-    for (const [name, obj] of remedyObjectives(o.supLambda).filter(([n]) => !o.remedies || o.remedies.includes(n)))
+    for (const [name, obj] of remedyObjectives(o).filter(([n]) => !o.remedies || o.remedies.includes(n)))
       out.push({ group: 'remedies', objective: obj, bottleneck: cont, strength: smax });
+  if (groups.has('matched'))
+    for (const obj of ['recon', ...remedyObjectives(o).filter(([n]) => !o.remedies || o.remedies.includes(n)).map(([, obj]) => obj)])
+      out.push({ group: 'matched', objective: obj, bottleneck: cont, strength: smax, latentDim: o.matchedDim });
   if (groups.has('vq')) for (const s of o.strengths) out.push({ group: 'vq', objective: 'recon', bottleneck: { kind: 'vq', codes: o.codes }, strength: s });
   if (groups.has('collapse')) out.push({ group: 'collapse', objective: 'latent-nosg', bottleneck: cont, strength: smax });
   return out;
 }
 
-function bnLabel(b: Bottleneck): string {
-  return b.kind === 'vq' ? `vq:${b.codes}` : 'continuous';
+/** Bottleneck label; a latent size other than the preset's is part of it ("continuous k=2"). */
+function bnLabel(b: Bottleneck, k?: number): string {
+  return (b.kind === 'vq' ? `vq:${b.codes}` : 'continuous') + (k !== undefined ? ` k=${k}` : '');
 }
 
 /** Trains and probes every configuration × seed. */
@@ -157,9 +186,10 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       i++;
       const objective = parseConvObjective(c.objective);
       const t0 = Date.now();
-      const r = await trainConvLam({ preset: o.preset, objective, bottleneck: c.bottleneck, steps: o.steps, lr: o.lr, batch: o.batch, backend: o.backend, seed: 1000 + seed, world: { strength: c.strength }, logEvery: Math.max(1, Math.floor(o.steps / 25)) });
+      const r = await trainConvLam({ preset: o.preset, objective, bottleneck: c.bottleneck, latentDim: c.latentDim, steps: o.steps, lr: o.lr, batch: o.batch, backend: o.backend, seed: 1000 + seed, world: { strength: c.strength }, logEvery: Math.max(1, Math.floor(o.steps / 25)) });
+      const kTag = c.latentDim !== undefined ? `-k${c.latentDim}` : '';
       if (o.saveDir)
-        saveGridworldRun(join(o.saveDir, `${c.group}-${c.objective.replace(/:/g, '_')}-${bnLabel(c.bottleneck).replace(':', '')}-s${c.strength}-seed${seed}`), { preset: o.preset, world: { strength: c.strength }, objectiveText: c.objective, bottleneckText: bnLabel(c.bottleneck), steps: o.steps, seed: 1000 + seed, lr: o.lr, batch: o.batch, backend: o.backend }, r);
+        saveGridworldRun(join(o.saveDir, `${c.group}-${c.objective.replace(/:/g, '_')}-${bnLabel(c.bottleneck).replace(':', '')}${kTag}-s${c.strength}-seed${seed}`), { preset: o.preset, world: { strength: c.strength }, objectiveText: c.objective, bottleneckText: bnLabel(c.bottleneck), steps: o.steps, seed: 1000 + seed, lr: o.lr, batch: o.batch, latentDim: c.latentDim, backend: o.backend }, r);
       const lam = await ConvLamModel.load(r.spec, r.params, r.codebook, { backend: o.backend });
       let p;
       try {
@@ -172,8 +202,9 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         group: c.group,
         preset: o.preset,
         objective: convObjectiveLabel(objective),
-        bottleneck: bnLabel(c.bottleneck),
-        config: `${convObjectiveLabel(objective)} / ${bnLabel(c.bottleneck)}`,
+        bottleneck: bnLabel(c.bottleneck, c.latentDim),
+        config: `${convObjectiveLabel(objective)} / ${bnLabel(c.bottleneck, c.latentDim)}`,
+        latentDim: r.spec.k,
         strength: c.strength,
         seed,
         condAccAction: p.condAccAction,
@@ -224,7 +255,7 @@ export function summarise(runs: SweepRun[]): SweepSummary[] {
       std[m] = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mu) ** 2, 0) / (v.length - 1)) : 0;
     }
     const r0 = rs[0];
-    out.push({ group: r0.group, config: r0.config, objective: r0.objective, bottleneck: r0.bottleneck, strength: r0.strength, n: rs.length, mean, std });
+    out.push({ group: r0.group, config: r0.config, objective: r0.objective, bottleneck: r0.bottleneck, strength: r0.strength, latentDim: r0.latentDim, n: rs.length, mean, std });
   }
   return out;
 }
@@ -249,11 +280,18 @@ export function evaluateChecks(summary: SweepSummary[], o: Pick<SweepOptions, 's
   cmp(`recon: S_exo rises from distractors ${smin} to ${smax}`, hi, lo, 'sExo', 'higher', 'S_exo');
   cmp(`recon: action accuracy falls from distractors ${smin} to ${smax}`, hi, lo, 'condAccAction', 'lower', 'acc(a|z̃,s)');
   cmp(`recon: action R² falls from distractors ${smin} to ${smax}`, hi, lo, 'condR2Action', 'lower', 'R²(a|z̃,s)');
-  for (const s of summary.filter((x) => x.group === 'remedies' && x.strength === smax)) {
-    cmp(`${s.objective} lowers R²(ξ|z̃) vs recon at distractors ${smax}`, s, hi, 'r2Xi', 'lower', 'R²(ξ|z̃)');
-    cmp(`${s.objective} lowers S_exo vs recon at distractors ${smax}`, s, hi, 'sExo', 'lower', 'S_exo');
-    cmp(`${s.objective} raises action accuracy vs recon at distractors ${smax}`, s, hi, 'condAccAction', 'higher', 'acc(a|z̃,s)');
-  }
+  // Each remedy against plain reconstruction at the same latent size: the preset's k (remedies
+  // vs leakage) and the action-sized k (matched, its own recon cell).
+  const remedyChecks = (group: SweepGroup, base: SweepSummary | undefined) => {
+    for (const s of summary.filter((x) => x.group === group && x.strength === smax && x.objective !== 'recon')) {
+      const at = `at distractors ${smax}${s.latentDim !== undefined ? `, k = ${s.latentDim}` : ''}`;
+      cmp(`${s.objective} lowers R²(ξ|z̃) vs recon ${at}`, s, base, 'r2Xi', 'lower', 'R²(ξ|z̃)');
+      cmp(`${s.objective} lowers S_exo vs recon ${at}`, s, base, 'sExo', 'lower', 'S_exo');
+      cmp(`${s.objective} raises action accuracy vs recon ${at}`, s, base, 'condAccAction', 'higher', 'acc(a|z̃,s)');
+    }
+  };
+  remedyChecks('remedies', hi);
+  remedyChecks('matched', find('matched', 'recon', smax));
   const nosg = find('collapse', 'latent-nosg', smax), ema = find('remedies', 'latent-ema', smax);
   if (nosg && ema && nosg.mean.embedVar !== undefined && ema.mean.embedVar !== undefined)
     checks.push({
@@ -303,6 +341,7 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
   const rows = res.runs.map(({ curve: _c, ...r }) => r as unknown as Record<string, unknown>);
   const leak = rows.filter((r) => r.group === 'leakage' || r.group === 'vq');
   const atMax = rows.filter((r) => (r.group === 'leakage' || r.group === 'remedies') && r.strength === smax);
+  const matched = rows.filter((r) => r.group === 'matched');
   const curves: Record<string, unknown>[] = [];
   for (const r of res.runs) for (const c of r.curve) curves.push({ config: `${r.config} S=${r.strength}`, group: r.group, seed: r.seed, step: c.step, loss: c.loss, usage: c.usage, perplexity: c.perplexity });
   const vqRows = rows.filter((r) => r.group === 'vq');
@@ -315,6 +354,13 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
     { id: 'sweep-remedies-xi', spec: barsWithErrorBars(`remedies at distractors ${smax}: R²(ξ|z̃)`, atMax, 'r2Xi', 'R²(ξ|z̃)') },
     { id: 'sweep-remedies-sexo', spec: barsWithErrorBars(`remedies at distractors ${smax}: S_exo`, atMax, 'sExo', 'S_exo') },
     { id: 'sweep-remedies-acc', spec: barsWithErrorBars(`remedies at distractors ${smax}: action accuracy`, atMax, 'condAccAction', 'acc(a|z̃,s)') },
+    ...(matched.length
+      ? [
+          { id: 'sweep-matched-xi', spec: barsWithErrorBars(`k = ${o.matchedDim}, distractors ${smax}: R²(ξ|z̃)`, matched, 'r2Xi', 'R²(ξ|z̃)') },
+          { id: 'sweep-matched-sexo', spec: barsWithErrorBars(`k = ${o.matchedDim}, distractors ${smax}: S_exo`, matched, 'sExo', 'S_exo') },
+          { id: 'sweep-matched-acc', spec: barsWithErrorBars(`k = ${o.matchedDim}, distractors ${smax}: action accuracy`, matched, 'condAccAction', 'acc(a|z̃,s)') },
+        ]
+      : []),
     {
       id: 'sweep-loss-curves',
       spec: {
@@ -345,7 +391,8 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
       `Conv U-Net LAM (${o.preset}, PRESETS.md) trained ${o.steps} steps per run, ${o.seeds} seeds per configuration, distractor strengths ${o.strengths.join(', ')}. ` +
         `Probes on held-out data: z is residualised on an embedding of o_t (a seeded random projection of the frame, the FDM encoder's bottom map averaged per channel, a 4×4 pool of the agent-only view), then linear probes (src/analysis/probes.ts); mean ± std over seeds. ` +
           `Action quality is the state-conditional linear probe (z̃ ⊗ one-hot of the agent's cell in a 2×2 partition): the conv IDM codes the action differently per image region, which one global linear map cannot read; the plain linear probe is shown beside it.`,
-      `Remedies at distractors ${smax}: oracle agent-only representation, latent FDM against an EMA target encoder (latent-ema; latent-ema-var adds a variance term μ = 1 that keeps the online embedding's per-dim batch variance at 1), action supervision (λ = ${o.supLambda}, p = 0.05, averaged over labelled samples), cross-exogenous reconstruction on counterfactual pairs. latent-nosg is the same latent FDM without stop-gradient (it collapses).`,
+      `Remedies at distractors ${smax}: oracle agent-only representation, latent FDM against an EMA target encoder (latent-ema; latent-ema-var adds a variance term μ = 1 that keeps the online embedding's per-dim batch variance at 1), action supervision (${supObjective(o)}: λ = ${o.supLambda}, p = 0.05 of the run's transitions labelled, kept as a pool from which ${o.supRows} rows of every batch are drawn; the loss is averaged over labelled rows), cross-exogenous reconstruction on counterfactual pairs. latent-nosg is the same latent FDM without stop-gradient (it collapses).`,
+      `Latent size. The remedies group uses the preset's k (${o.preset === 'grid32' ? 8 : 16}); the agent's move is 2-D (5 discrete actions), so most of z is spare. SCIENCE.md §5 predicts for the linear LAM: with k > d_a the extra dims carry the exogenous innovation whatever the objective (supervision only adds the action; R²(ξ|z̃) stays (k − d_a)/d_ξ), and with k = d_a supervision removes the leakage iff λ > σ_ξ²/σ_a² − 1. The matched group (k = ${o.matchedDim}) therefore compares plain reconstruction and every remedy at a bottleneck at the action's size, where reconstruction at strong distractors spends z on them and a remedy has to displace them.`,
       `Checks: ${passed}/${res.checks.length} pass. ` + res.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'} ${c.claim} — ${c.detail}.`).join(' '),
       `Timing: ${ms.toFixed(1)} ms per training step (forward + backward + Adam) vs ${rms.toFixed(2)} ms rendering one batch (${((100 * rms) / (ms + rms)).toFixed(1)}% of a step); sweep ${seconds.toFixed(0)} s.`,
     ],
