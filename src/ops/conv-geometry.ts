@@ -47,3 +47,12 @@ export function geomFromArgs(a: readonly number[]): ConvGeom {
   const [N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW] = a.slice(3, 18);
   return { N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW };
 }
+
+/**
+ * Tape check shared by the conv family (OpContract.checkArgs): strides and dilations divide or
+ * multiply indices in the kernels, so 0 is refused. `first` is the argument index of N.
+ */
+export function geomArgsProblem(a: readonly number[], first = 3): string | null {
+  const [sh, sw, , , dh, dw] = a.slice(first + 7, first + 13);
+  return sh < 1 || sw < 1 || dh < 1 || dw < 1 ? `strides and dilations must be ≥ 1, got sh=${sh} sw=${sw} dh=${dh} dw=${dw}` : null;
+}

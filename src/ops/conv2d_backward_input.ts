@@ -5,7 +5,7 @@
  * Kernel: lam_f32_conv2d_backward_input(dy, w, dx, N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, acc).
  */
 import { type OpContract, type Shape, accOp, checkInputs, checkRank, ext, fmtShape, inp, out, pairAttr } from './contract.js';
-import { type ConvAttrs, type ConvGeom, GEOM_SIG, convOut, convParams, geomFromArgs, geomOperands } from './conv-geometry.js';
+import { type ConvAttrs, type ConvGeom, GEOM_SIG, geomArgsProblem, convOut, convParams, geomFromArgs, geomOperands } from './conv-geometry.js';
 import { OP_OPCODES } from './opcodes.js';
 
 export interface ConvBackwardInputAttrs extends ConvAttrs {
@@ -44,6 +44,7 @@ export const conv2d_backward_input: OpContract<ConvBackwardInputAttrs> = {
     const g = geomFromArgs(a);
     return ext(19, { 0: g.N * g.OC * g.OH * g.OW, 1: g.OC * g.C * g.KH * g.KW, 2: g.N * g.C * g.H * g.W });
   },
+  checkArgs: (a) => geomArgsProblem(a),
   shape(inputs, attrs) {
     const g = geom(inputs, attrs);
     return [[g.N, g.C, g.H, g.W]];

@@ -12,7 +12,7 @@
  * OH, OW, act, slope) with act 0 = none, 1 = relu, 2 = leaky_relu.
  */
 import { type OpContract, type Shape, checkInputs, checkRank, checkSame, ext, flt, fmtShape, inp, int, numAttr, out } from './contract.js';
-import { type ConvAttrs, type ConvGeom, convOut, convParams, geomOperands } from './conv-geometry.js';
+import { type ConvAttrs, type ConvGeom, convOut, convParams, geomArgsProblem, geomOperands } from './conv-geometry.js';
 import { OP_OPCODES } from './opcodes.js';
 
 /**
@@ -75,8 +75,8 @@ export const conv2d_bias_act: OpContract<Conv2dBiasActAttrs> = {
   },
   checkArgs(a) {
     // Strides and dilations divide indices in the kernels; act selects the epilogue.
-    const [sh, sw, , , dh, dw] = a.slice(11, 17);
-    if (sh < 1 || sw < 1 || dh < 1 || dw < 1) return `strides and dilations must be ≥ 1, got sh=${sh} sw=${sw} dh=${dh} dw=${dw}`;
+    const geomBad = geomArgsProblem(a, 4);
+    if (geomBad) return geomBad;
     if (a[19] >= ACT_NAMES.length) return `operand 19 (act) is ${a[19]}, expected 0 (none), 1 (relu) or 2 (leaky_relu)`;
     return null;
   },

@@ -6,7 +6,7 @@
  * Kernel: lam_f32_conv_transpose2d(x, w, y, N, IC, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, acc).
  */
 import { type OpContract, type Shape, accOp, checkInputs, checkRank, ext, fmtShape, inp, out, pairAttr } from './contract.js';
-import { type ConvAttrs, type ConvGeom, GEOM_SIG, convParams, geomFromArgs, geomOperands } from './conv-geometry.js';
+import { type ConvAttrs, type ConvGeom, GEOM_SIG, geomArgsProblem, convParams, geomFromArgs, geomOperands } from './conv-geometry.js';
 import { OP_OPCODES } from './opcodes.js';
 
 export interface ConvTransposeAttrs extends ConvAttrs {
@@ -46,6 +46,7 @@ export const conv_transpose2d: OpContract<ConvTransposeAttrs> = {
     const g = geomFromArgs(a);
     return ext(19, { 0: g.N * g.C * g.H * g.W, 1: g.C * g.OC * g.KH * g.KW, 2: g.N * g.OC * g.OH * g.OW });
   },
+  checkArgs: (a) => geomArgsProblem(a),
   shape(inputs, attrs) {
     const g = geom(inputs, attrs);
     return [[g.N, g.OC, g.OH, g.OW]];
