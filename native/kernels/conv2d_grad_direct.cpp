@@ -7,7 +7,7 @@
 //   Per image block: xp[i] = zero-padded x (pad_image), dyP[ob][i][pix][16] = dy transposed to
 //   16-channel groups. A tile's accumulators stay in registers over every pixel of the block:
 //   per pixel 2 dyP loads, 6 broadcasts of xp[c][oh·sh + kh·dh][ow·sw + kw·dw], 12 FMAs.
-//   Blocks of images are sized so xp + dyP stay in L2 while all tiles walk them.
+//   Blocks of images are sized so dyP stays in L2 while all tiles walk it.
 //   Threads split the tiles (not the images): every dW value is summed by one thread in image
 //   and pixel order, so the result does not depend on the thread count (the im2col path adds
 //   per-thread partial sums, whose rounding does), and no partial-dW buffers are reduced.
@@ -38,8 +38,12 @@ namespace lamkit {
 namespace {
 
 const int kLanes = 16, kTile = 6;
-// Floats of xp + dyP per image block: ~256 KiB, half of a Zen 3 L2.
-const int64_t kBlockFloats = 64 * 1024;
+// Image blocks: tiles run tap-group-major, so a tile's few xp channels stay in L1 while the
+// block's whole dyP (≤ 256 KiB, half a Zen 3 L2) is re-read by every tap group; xp + dyP of a
+// block ≤ 512 KiB. Blocks of several images also make longer tiles (fewer accumulator loads
+// and stores): deep conv64 layers have 16 pixels per image. (Measured on conv64's shapes:
+// 1, 2, 4, 8, 16 images; 4–8 best, 16 ~4% slower, 1 up to 20% slower on deep layers.)
+const int64_t kBlockDy = 64 * 1024, kBlockAll = 128 * 1024;
 
 bool isa_ok() {
   const char* isa = lam_isa_name();
@@ -107,7 +111,8 @@ bool conv2d_backward_filter_direct(const float* x, const float* dy, float* dwt, 
   const int64_t WP = (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
   const int64_t OB = (OC + kLanes - 1) / kLanes, TB = (CKK + kTile - 1) / kTile;
   const int64_t xp_img = g.C * HP * WP, dy_img = OB * kLanes * OHW;
-  const int64_t nb = std::max<int64_t>(1, std::min<int64_t>(N, kBlockFloats / (xp_img + dy_img)));
+  const int64_t nb = std::max<int64_t>(
+      1, std::min({N, kBlockDy / dy_img, kBlockAll / (xp_img + dy_img)}));
 
   thread_local std::vector<float> s_xp, s_dy, s_acc;
   float* xp = scratch(s_xp, nb * xp_img);
@@ -128,16 +133,9 @@ bool conv2d_backward_filter_direct(const float* x, const float* dy, float* dwt, 
       for (int64_t i = i0; i < i1; ++i) {
         pad_image(x + (n0 + i) * g.C * g.H * g.W, g.C, g.H, g.W, g.ph, g.pw, HP, WP, xp + i * xp_img);
         const float* src = dy + (n0 + i) * OC * OHW;
-        for (int64_t ob = 0; ob < OB; ++ob) {
-          float* d = dyp + (ob * nb + i) * OHW * kLanes;
-          const int64_t lanes = std::min<int64_t>(kLanes, OC - ob * kLanes);
-          for (int64_t v = 0; v < lanes; ++v) {
-            const float* s = src + (ob * kLanes + v) * OHW;
-            for (int64_t p = 0; p < OHW; ++p) d[p * kLanes + v] = s[p];
-          }
-          for (int64_t v = lanes; v < kLanes; ++v)
-            for (int64_t p = 0; p < OHW; ++p) d[p * kLanes + v] = 0.0f;
-        }
+        for (int64_t ob = 0; ob < OB; ++ob)
+          conv_grad_pack16_avx2(src + ob * kLanes * OHW, OHW, std::min<int64_t>(kLanes, OC - ob * kLanes),
+                                OHW, dyp + (ob * nb + i) * OHW * kLanes, kLanes);
       }
     });
     for (int64_t i = 0; i < cnt; ++i)
@@ -145,7 +143,7 @@ bool conv2d_backward_filter_direct(const float* x, const float* dy, float* dwt, 
         rows[(size_t)(i * g.OH + oh)] = xp + i * xp_img + oh * g.sh * WP;
     parallel_for(OB * TB, tile_flops, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
-        const int64_t ob = t / TB, tap0 = t % TB * kTile;
+        const int64_t ob = t % OB, tap0 = t / OB * kTile;
         const int np = (int)std::min<int64_t>(kTile, CKK - tap0);
         conv_grad_tile_avx2(np, rows.data(), cnt * g.OH, g.OW, g.sw, off.data() + tap0,
                             dyp + ob * nb * OHW * kLanes, dwT + (ob * CKK + tap0) * kLanes, 1);
@@ -175,8 +173,12 @@ bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, in
   const int64_t CB = (g.C + kLanes - 1) / kLanes, KK = g.KH * g.KW, HW = g.H * g.W;
   const int64_t OHW = g.OH * g.OW, dyp_img = OHP * OWP * OC;
 
-  // Wp[class][cb][tap of the class][oc][16], classes (qh, qw) row-major; wbase = class offsets.
+  // Wp[class][cb][oc chunk][tap of the class][oc in chunk][16], classes (qh, qw) row-major;
+  // wbase = class offsets. A chunk's W (≤ 256 steps × 64 B) stays in L1 while every pixel
+  // tile of the class runs over it (unchunked, conv64's 4 taps × 256 channels streamed 64 KiB
+  // from L2 per tile).
   const int64_t nclass = g.sh * g.sw;
+  auto chunk = [&](int64_t nt) { return std::min<int64_t>(OC, std::max<int64_t>(8, 256 / std::max<int64_t>(1, nt))); };
   std::vector<int64_t> wbase((size_t)nclass + 1, 0);
   for (int64_t qh = 0; qh < g.sh; ++qh)
     for (int64_t qw = 0; qw < g.sw; ++qw)
@@ -185,18 +187,20 @@ bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, in
   std::vector<float> wp((size_t)wbase[(size_t)nclass] + 8);
   for (int64_t qh = 0; qh < g.sh; ++qh)
     for (int64_t qw = 0; qw < g.sw; ++qw) {
-      const int64_t nt = ch.taps(qh) * cw.taps(qw);
+      const int64_t nt = ch.taps(qh) * cw.taps(qw), kc = chunk(nt);
       for (int64_t cb = 0; cb < CB; ++cb)
         for (int64_t a = 0; a < ch.taps(qh); ++a)
           for (int64_t b = 0; b < cw.taps(qw); ++b) {
             const int64_t kh = ch.tap[(size_t)(ch.first[qh] + a)], kw = cw.tap[(size_t)(cw.first[qw] + b)];
-            float* d = wp.data() + wbase[(size_t)(qh * g.sw + qw)] +
-                       ((cb * nt + a * cw.taps(qw) + b) * OC) * kLanes;
-            for (int64_t oc = 0; oc < OC; ++oc)
+            float* base = wp.data() + wbase[(size_t)(qh * g.sw + qw)] + cb * nt * OC * kLanes;
+            for (int64_t oc = 0; oc < OC; ++oc) {
+              const int64_t oc0 = oc / kc * kc, kq = std::min(kc, OC - oc0);
+              float* d = base + (nt * oc0 + (a * cw.taps(qw) + b) * kq + oc - oc0) * kLanes;
               for (int64_t v = 0; v < kLanes; ++v) {
                 const int64_t c = cb * kLanes + v;
-                d[oc * kLanes + v] = c < g.C ? w[((oc * g.C + c) * g.KH + kh) * g.KW + kw] : 0.0f;
+                d[v] = c < g.C ? w[((oc * g.C + c) * g.KH + kh) * g.KW + kw] : 0.0f;
               }
+            }
           }
     }
 
@@ -204,46 +208,75 @@ bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, in
   auto prep = [&](int64_t n, float* dyp) {
     memset(dyp, 0, sizeof(float) * (size_t)dyp_img);
     const float* src = dy + n * OC * OHW;
-    for (int64_t oc = 0; oc < OC; ++oc)
-      for (int64_t oh = 0; oh < g.OH; ++oh) {
-        float* d = dyp + ((oh + top) * OWP + left) * OC + oc;
-        const float* s = src + (oc * g.OH + oh) * g.OW;
-        for (int64_t ow = 0; ow < g.OW; ++ow) d[ow * OC] = s[ow];
-      }
+    const int64_t oc16 = OC / kLanes * kLanes;
+    for (int64_t oh = 0; oh < g.OH; ++oh) {
+      float* d = dyp + ((oh + top) * OWP + left) * OC;
+      for (int64_t oc = 0; oc < oc16; oc += kLanes)
+        conv_grad_pack16_avx2(src + oc * OHW + oh * g.OW, OHW, kLanes, g.OW, d + oc, OC);
+      for (int64_t oc = oc16; oc < OC; ++oc)
+        for (int64_t ow = 0; ow < g.OW; ++ow) d[ow * OC + oc] = src[oc * OHW + oh * g.OW + ow];
+    }
   };
-  // Work items (cb, class) of image n, tiles of 6 class pixels each.
+  // Work items: 16-channel blocks cb of image n. Each class's tiles of 6 pixels are summed
+  // chunk by chunk into sums[class][pixel of the class][16]; then dx's 16 planes are written
+  // row by row (writing class by class touched every dx line sh·sw times, out of cache).
+  std::vector<int64_t> cls_off((size_t)nclass + 1, 0);
+  for (int64_t q = 0; q < nclass; ++q)
+    cls_off[(size_t)q + 1] = cls_off[(size_t)q] + ch.count[(size_t)(q / g.sw)] * cw.count[(size_t)(q % g.sw)] * kLanes;
   auto items = [&](int64_t n, const float* dyp, int64_t i0, int64_t i1) {
-    float buf[kTile * kLanes];
+    thread_local std::vector<float> s_sums;
+    float* sums = scratch(s_sums, HW * kLanes);
     int64_t off[kTile];
-    std::vector<const float*> rows((size_t)KK);
-    for (int64_t it = i0; it < i1; ++it) {
-      const int64_t cb = it / nclass, qh = it % nclass / g.sw, qw = it % g.sw;
-      const int64_t A = ch.count[(size_t)qh], B = cw.count[(size_t)qw];
-      const int64_t tw = cw.taps(qw), nt = ch.taps(qh) * tw;
-      for (int64_t a = 0; a < ch.taps(qh); ++a)
-        for (int64_t b = 0; b < tw; ++b)
-          rows[(size_t)(a * tw + b)] =
-              dyp + ((ch.delta[(size_t)(ch.first[qh] + a)] + top) * OWP +
-                     cw.delta[(size_t)(cw.first[qw] + b)] + left) * OC;
-      const float* wpc = wp.data() + wbase[(size_t)(qh * g.sw + qw)] + cb * nt * OC * kLanes;
-      const int64_t lanes = std::min<int64_t>(kLanes, g.C - cb * kLanes);
-      for (int64_t p0 = 0; p0 < A * B; p0 += kTile) {
-        const int np = (int)std::min<int64_t>(kTile, A * B - p0);
-        for (int j = 0; j < np; ++j) off[j] = ((p0 + j) / B * OWP + (p0 + j) % B) * OC;
-        conv_grad_tile_avx2(np, rows.data(), nt, OC, 1, off, wpc, buf, 0);
-        for (int j = 0; j < np; ++j) {
-          const int64_t ih = (p0 + j) / B * g.sh + qh, iw = (p0 + j) % B * g.sw + qw;
-          float* d = dx + ((n * g.C + cb * kLanes) * g.H + ih) * g.W + iw;
-          if (acc) {
-            for (int64_t v = 0; v < lanes; ++v) d[v * HW] += buf[j * kLanes + v];
-          } else {
-            for (int64_t v = 0; v < lanes; ++v) d[v * HW] = buf[j * kLanes + v];
+    std::vector<const float*> rows((size_t)KK), crow((size_t)KK);
+    for (int64_t cb = i0; cb < i1; ++cb) {
+      for (int64_t qh = 0; qh < g.sh; ++qh)
+        for (int64_t qw = 0; qw < g.sw; ++qw) {
+          const int64_t A = ch.count[(size_t)qh], B = cw.count[(size_t)qw];
+          const int64_t tw = cw.taps(qw), nt = ch.taps(qh) * tw, kc = chunk(nt);
+          float* cs = sums + cls_off[(size_t)(qh * g.sw + qw)];
+          for (int64_t a = 0; a < ch.taps(qh); ++a)
+            for (int64_t b = 0; b < tw; ++b)
+              rows[(size_t)(a * tw + b)] =
+                  dyp + ((ch.delta[(size_t)(ch.first[qh] + a)] + top) * OWP +
+                         cw.delta[(size_t)(cw.first[qw] + b)] + left) * OC;
+          const float* wpc = wp.data() + wbase[(size_t)(qh * g.sw + qw)] + cb * nt * OC * kLanes;
+          for (int64_t oc0 = 0; oc0 < OC; oc0 += kc) {
+            const int64_t kq = std::min(kc, OC - oc0);
+            for (int64_t r = 0; r < nt; ++r) crow[(size_t)r] = rows[(size_t)r] + oc0;
+            // Pixel p = a·B + b of the class (a, b walked without divisions).
+            for (int64_t p0 = 0, a = 0, b = 0; p0 < A * B; p0 += kTile) {
+              const int np = (int)std::min<int64_t>(kTile, A * B - p0);
+              for (int j = 0; j < np; ++j) {
+                off[j] = (a * OWP + b) * OC;
+                if (++b == B) b = 0, ++a;
+              }
+              conv_grad_tile_avx2(np, crow.data(), nt, kq, 1, off, wpc + nt * oc0 * kLanes,
+                                  cs + p0 * kLanes, oc0 > 0);
+            }
           }
+        }
+      // dx[cb·16 + v][a·sh + qh][b·sw + qw] = sums[class (qh, qw)][a·B + b][v]
+      const int64_t lanes = std::min<int64_t>(kLanes, g.C - cb * kLanes);
+      for (int64_t v = 0; v < lanes; ++v) {
+        float* plane = dx + (n * g.C + cb * kLanes + v) * HW;
+        for (int64_t ih = 0, qh = 0, a = 0; ih < g.H; ++ih) {
+          float* row = plane + ih * g.W;
+          for (int64_t qw = 0; qw < g.sw && qw < g.W; ++qw) {
+            const int64_t B = cw.count[(size_t)qw];
+            const float* sp = sums + cls_off[(size_t)(qh * g.sw + qw)] + a * B * kLanes + v;
+            float* d = row + qw;
+            if (acc) {
+              for (int64_t b = 0; b < B; ++b) d[b * g.sw] += sp[b * kLanes];
+            } else {
+              for (int64_t b = 0; b < B; ++b) d[b * g.sw] = sp[b * kLanes];
+            }
+          }
+          if (++qh == g.sh) qh = 0, ++a;
         }
       }
     }
   };
-  const int64_t nitems = CB * nclass;
+  const int64_t nitems = CB;
   const double image_flops = 2.0 * (double)CB * kLanes * OC * KK * (double)OHW;
   const int nt = available_threads();
   if (nt <= 1 || N >= nt) {

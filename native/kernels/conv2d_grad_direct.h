@@ -27,6 +27,11 @@ void conv_grad_tile_avx2(int np, const float* const* rows, int64_t nrows, int64_
                          int64_t istride, const int64_t* off, const float* B, float* acc,
                          int load);
 
+// d[p·ld + v] = s[v·ls + p] for lanes v < lanes, 0 for lanes ≤ v < 16; p < n (16-lane packing
+// of `lanes` rows of stride ls, 8×8 register transposes).
+void conv_grad_pack16_avx2(const float* s, int64_t ls, int64_t lanes, int64_t n, float* d,
+                           int64_t ld);
+
 }  // namespace lamkit
 
 #endif
