@@ -114,6 +114,10 @@ export function gridworldRunOptions(values: Record<string, string | boolean | un
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const batch = values.batch !== undefined ? numberFlag('batch', values.batch as string, 16, { min: 1, integer: true }) : undefined;
+  const batchSize = batch ?? (preset === 'grid32' ? 16 : 32);
+  if (objective.kind === 'sup' && objective.perBatch !== undefined && objective.perBatch > batchSize)
+    throw new UsageError(`--objective ${objectiveText}: m (labelled rows per batch) must be ≤ the batch size ${batchSize}, got ${objective.perBatch}`);
   const seed = numberFlag('seed', values.seed as string | undefined, 0, { min: 0, integer: true });
   // Validate the world now so a bad knob fails before any training.
   try {
@@ -128,7 +132,7 @@ export function gridworldRunOptions(values: Record<string, string | boolean | un
     bottleneckText,
     steps: numberFlag('steps', values.steps as string | undefined, 600, { min: 1, integer: true }),
     seed,
-    batch: values.batch !== undefined ? numberFlag('batch', values.batch as string, 16, { min: 1, integer: true }) : undefined,
+    batch,
     lr: values.lr !== undefined ? numberFlag('lr', values.lr as string, 1e-3, { min: 0, minExclusive: true }) : undefined,
     latentDim: values['latent-dim'] !== undefined ? numberFlag('latent-dim', values['latent-dim'] as string, 8, { min: 1, max: MAX_LATENT_DIM, integer: true }) : undefined,
     backend: values.backend as string | undefined,
