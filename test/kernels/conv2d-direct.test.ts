@@ -82,10 +82,11 @@ describe.skipIf(!direct)(`conv2d direct kernel (native-cpu ${isa}) vs reference`
       });
     }
   });
-  // The two paths sum in different orders, so bit-identical results on every case would mean
-  // the direct kernel never ran (LAMKIT_CONV_DIRECT not reaching the addon).
+  // Where the im2col SGEMM blocks or orders its sums differently (12 of these 20 cases today)
+  // the two paths round differently; no difference at all would mean the direct kernel never
+  // ran (LAMKIT_CONV_DIRECT not reaching the addon).
   it('LAMKIT_CONV_DIRECT switches the kernel', () => {
-    expect(differsFromIm2col).toBeGreaterThan(CASES.length / 2);
+    expect(differsFromIm2col).toBeGreaterThan(0);
   });
 });
 
