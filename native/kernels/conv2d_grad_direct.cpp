@@ -19,11 +19,13 @@
 //   channel-last dy copy, 12 FMAs; the tile is then stored into NCHW dx. Threads take images.
 // Taken for AVX2/AVX-512 CPUs (not under lam_force_isa("scalar")), not for 1×1 stride-1
 // unpadded convolutions (plain GEMMs already), and only when padding the 16-lane dimension
-// (OC for the filter, C for the input) wastes ≤ 25% of the FMAs.
+// (OC for the filter, C for the input) wastes ≤ 25% of the FMAs. LAMKIT_CONV_GRAD_DIRECT=0
+// turns them off (im2col everywhere), for A/B runs with one build.
 // Test: native/tests/conv2d_grad_direct_test.cpp, test/kernels/conv2d-grad-direct.test.ts.
 #include "conv2d_grad_direct.h"
 
 #include <lamkit/kernels.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <algorithm>
@@ -45,7 +47,10 @@ const int kLanes = 16, kTile = 6;
 // 1, 2, 4, 8, 16 images; 4–8 best, 16 ~4% slower, 1 up to 20% slower on deep layers.)
 const int64_t kBlockDy = 64 * 1024, kBlockAll = 128 * 1024;
 
+// The ISA, and LAMKIT_CONV_GRAD_DIRECT=0 (read per call so A/B runs can flip it in-process).
 bool isa_ok() {
+  const char* mode = getenv("LAMKIT_CONV_GRAD_DIRECT");
+  if (mode && !strcmp(mode, "0")) return false;
   const char* isa = lam_isa_name();
   return !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
 }
@@ -117,8 +122,7 @@ bool conv2d_backward_filter_direct(const float* x, const float* dy, float* dwt, 
   thread_local std::vector<float> s_xp, s_dy, s_acc;
   float* xp = scratch(s_xp, nb * xp_img);
   float* dyp = scratch(s_dy, nb * dy_img);
-  float* dwT = scratch(s_acc, OB * CKK * kLanes);  // [ob][t][16]
-  memset(dwT, 0, sizeof(float) * (size_t)(OB * CKK * kLanes));
+  float* dwT = scratch(s_acc, OB * CKK * kLanes);  // [ob][t][16], set by the first block
   std::vector<int64_t> off((size_t)(TB * kTile), 0);
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t kh = 0; kh < g.KH; ++kh)
@@ -146,21 +150,15 @@ bool conv2d_backward_filter_direct(const float* x, const float* dy, float* dwt, 
         const int64_t ob = t % OB, tap0 = t / OB * kTile;
         const int np = (int)std::min<int64_t>(kTile, CKK - tap0);
         conv_grad_tile_avx2(np, rows.data(), cnt * g.OH, g.OW, g.sw, off.data() + tap0,
-                            dyp + ob * nb * OHW * kLanes, dwT + (ob * CKK + tap0) * kLanes, 1);
+                            dyp + ob * nb * OHW * kLanes, dwT + (ob * CKK + tap0) * kLanes, n0 > 0);
       }
     });
   }
   // dW[oc][t] (= | +=) dwT[oc / 16][t][oc % 16]
-  parallel_for(OC, (double)CKK, [&](int64_t o0, int64_t o1) {
-    for (int64_t oc = o0; oc < o1; ++oc) {
-      const float* s = dwT + (oc / kLanes) * CKK * kLanes + oc % kLanes;
-      float* d = dwt + oc * CKK;
-      if (acc) {
-        for (int64_t t = 0; t < CKK; ++t) d[t] += s[t * kLanes];
-      } else {
-        for (int64_t t = 0; t < CKK; ++t) d[t] = s[t * kLanes];
-      }
-    }
+  parallel_for(OB, (double)(CKK * kLanes), [&](int64_t o0, int64_t o1) {
+    for (int64_t ob = o0; ob < o1; ++ob)
+      conv_grad_unpack16_avx2(dwT + ob * CKK * kLanes, CKK, std::min<int64_t>(kLanes, OC - ob * kLanes),
+                              dwt + ob * kLanes * CKK, CKK, acc);
   });
   return true;
 }

@@ -32,6 +32,10 @@ void conv_grad_tile_avx2(int np, const float* const* rows, int64_t nrows, int64_
 void conv_grad_pack16_avx2(const float* s, int64_t ls, int64_t lanes, int64_t n, float* d,
                            int64_t ld);
 
+// Its inverse, adding or not: d[v·ld + p] (acc ? += : =) s[p·16 + v] for v < lanes, p < n.
+void conv_grad_unpack16_avx2(const float* s, int64_t n, int64_t lanes, float* d, int64_t ld,
+                             int acc);
+
 }  // namespace lamkit
 
 #endif

@@ -53,6 +53,26 @@ void tile(const float* const* rows, int64_t nrows, int64_t ni, int64_t istride,
 }
 #undef LAM_ROW
 
+// In-register 8×8 transpose: r[i][k] → r[k][i].
+inline void transpose8(__m256* r) {
+  const __m256 a0 = _mm256_unpacklo_ps(r[0], r[1]), a1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 a2 = _mm256_unpacklo_ps(r[2], r[3]), a3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 a4 = _mm256_unpacklo_ps(r[4], r[5]), a5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 a6 = _mm256_unpacklo_ps(r[6], r[7]), a7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 b0 = _mm256_shuffle_ps(a0, a2, 0x44), b1 = _mm256_shuffle_ps(a0, a2, 0xEE);
+  const __m256 b2 = _mm256_shuffle_ps(a1, a3, 0x44), b3 = _mm256_shuffle_ps(a1, a3, 0xEE);
+  const __m256 b4 = _mm256_shuffle_ps(a4, a6, 0x44), b5 = _mm256_shuffle_ps(a4, a6, 0xEE);
+  const __m256 b6 = _mm256_shuffle_ps(a5, a7, 0x44), b7 = _mm256_shuffle_ps(a5, a7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(b0, b4, 0x20);
+  r[1] = _mm256_permute2f128_ps(b1, b5, 0x20);
+  r[2] = _mm256_permute2f128_ps(b2, b6, 0x20);
+  r[3] = _mm256_permute2f128_ps(b3, b7, 0x20);
+  r[4] = _mm256_permute2f128_ps(b0, b4, 0x31);
+  r[5] = _mm256_permute2f128_ps(b1, b5, 0x31);
+  r[6] = _mm256_permute2f128_ps(b2, b6, 0x31);
+  r[7] = _mm256_permute2f128_ps(b3, b7, 0x31);
+}
+
 }  // namespace
 
 namespace lamkit {
@@ -79,28 +99,31 @@ void conv_grad_pack16_avx2(const float* s, int64_t ls, int64_t lanes, int64_t n,
       __m256 r[8];
       for (int v = 0; v < 8; ++v)
         r[v] = h * 8 + v < lanes ? _mm256_loadu_ps(s + (h * 8 + v) * ls + p) : z;
-      // 8×8 transpose: r[v][k] → t[k][v].
-      const __m256 a0 = _mm256_unpacklo_ps(r[0], r[1]), a1 = _mm256_unpackhi_ps(r[0], r[1]);
-      const __m256 a2 = _mm256_unpacklo_ps(r[2], r[3]), a3 = _mm256_unpackhi_ps(r[2], r[3]);
-      const __m256 a4 = _mm256_unpacklo_ps(r[4], r[5]), a5 = _mm256_unpackhi_ps(r[4], r[5]);
-      const __m256 a6 = _mm256_unpacklo_ps(r[6], r[7]), a7 = _mm256_unpackhi_ps(r[6], r[7]);
-      const __m256 b0 = _mm256_shuffle_ps(a0, a2, 0x44), b1 = _mm256_shuffle_ps(a0, a2, 0xEE);
-      const __m256 b2 = _mm256_shuffle_ps(a1, a3, 0x44), b3 = _mm256_shuffle_ps(a1, a3, 0xEE);
-      const __m256 b4 = _mm256_shuffle_ps(a4, a6, 0x44), b5 = _mm256_shuffle_ps(a4, a6, 0xEE);
-      const __m256 b6 = _mm256_shuffle_ps(a5, a7, 0x44), b7 = _mm256_shuffle_ps(a5, a7, 0xEE);
+      transpose8(r);
       float* o = d + p * ld + h * 8;
-      _mm256_storeu_ps(o + 0 * ld, _mm256_permute2f128_ps(b0, b4, 0x20));
-      _mm256_storeu_ps(o + 1 * ld, _mm256_permute2f128_ps(b1, b5, 0x20));
-      _mm256_storeu_ps(o + 2 * ld, _mm256_permute2f128_ps(b2, b6, 0x20));
-      _mm256_storeu_ps(o + 3 * ld, _mm256_permute2f128_ps(b3, b7, 0x20));
-      _mm256_storeu_ps(o + 4 * ld, _mm256_permute2f128_ps(b0, b4, 0x31));
-      _mm256_storeu_ps(o + 5 * ld, _mm256_permute2f128_ps(b1, b5, 0x31));
-      _mm256_storeu_ps(o + 6 * ld, _mm256_permute2f128_ps(b2, b6, 0x31));
-      _mm256_storeu_ps(o + 7 * ld, _mm256_permute2f128_ps(b3, b7, 0x31));
+      for (int k = 0; k < 8; ++k) _mm256_storeu_ps(o + k * ld, r[k]);
     }
   }
   for (; p < n; ++p)
     for (int64_t v = 0; v < 16; ++v) d[p * ld + v] = v < lanes ? s[v * ls + p] : 0.0f;
+}
+
+void conv_grad_unpack16_avx2(const float* s, int64_t n, int64_t lanes, float* d, int64_t ld,
+                             int acc) {
+  int64_t p = 0;
+  for (; p + 8 <= n; p += 8) {
+    for (int h = 0; h < 2 && h * 8 < lanes; ++h) {
+      __m256 r[8];
+      for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(s + (p + k) * 16 + h * 8);
+      transpose8(r);
+      for (int v = 0; v < 8 && h * 8 + v < lanes; ++v) {
+        float* o = d + (h * 8 + v) * ld + p;
+        _mm256_storeu_ps(o, acc ? _mm256_add_ps(_mm256_loadu_ps(o), r[v]) : r[v]);
+      }
+    }
+  }
+  for (; p < n; ++p)
+    for (int64_t v = 0; v < lanes; ++v) d[v * ld + p] = (acc ? d[v * ld + p] : 0.0f) + s[p * 16 + v];
 }
 
 }  // namespace lamkit
