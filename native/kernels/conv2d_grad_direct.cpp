@@ -8,9 +8,10 @@
 //   16-channel groups. A tile's accumulators stay in registers over every pixel of the block:
 //   per pixel 2 dyP loads, 6 broadcasts of xp[c][oh·sh + kh·dh][ow·sw + kw·dw], 12 FMAs.
 //   Blocks of images are sized so dyP stays in L2 while all tiles walk it.
-//   Threads split the tiles (not the images): every dW value is summed by one thread in image
-//   and pixel order, so the result does not depend on the thread count (the im2col path adds
-//   per-thread partial sums, whose rounding does), and no partial-dW buffers are reduced.
+//   Threads split the tiles (not the images), by channel groups or else by tap groups: every dW
+//   value is summed by one thread in image and pixel order, so the result does not depend on
+//   the thread count (the im2col path adds per-thread partial sums, whose rounding does), and
+//   no partial-dW buffers are reduced.
 // backward_input, dx[c][ih][iw] = Σ_{oc,kh,kw} W[oc][c][kh][kw]·dy[oc][oh][ow] over the taps
 //   with ih = oh·sh − ph + kh·dh (same for w). Pixels split by parity class (ih mod sh,
 //   iw mod sw): within a class every pixel has the same taps, with oh = ih div sh + δ(kh). A
@@ -119,46 +120,56 @@ bool conv2d_backward_filter_direct(const float* x, const float* dy, float* dwt, 
   const int64_t nb = std::max<int64_t>(
       1, std::min({N, kBlockDy / dy_img, kBlockAll / (xp_img + dy_img)}));
 
-  thread_local std::vector<float> s_xp, s_dy, s_acc;
-  float* xp = scratch(s_xp, nb * xp_img);
-  float* dyp = scratch(s_dy, nb * dy_img);
-  float* dwT = scratch(s_acc, OB * CKK * kLanes);  // [ob][t][16], set by the first block
   std::vector<int64_t> off((size_t)(TB * kTile), 0);
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t kh = 0; kh < g.KH; ++kh)
       for (int64_t kw = 0; kw < g.KW; ++kw)
         off[(size_t)((c * g.KH + kh) * g.KW + kw)] = (c * HP + kh * g.dh) * WP + kw * g.dw;
-  std::vector<const float*> rows((size_t)(nb * g.OH));
 
-  const double tile_flops = 2.0 * kLanes * kTile * (double)(nb * OHW);
-  for (int64_t n0 = 0; n0 < N; n0 += nb) {
-    const int64_t cnt = std::min(nb, N - n0);
-    parallel_for(cnt, (double)(xp_img + dy_img), [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        pad_image(x + (n0 + i) * g.C * g.H * g.W, g.C, g.H, g.W, g.ph, g.pw, HP, WP, xp + i * xp_img);
+  // One thread's rectangle of tiles: 16-channel groups [ob0, ob1) × tap groups [tb0, tb1).
+  // It pads only the x channels its taps read and packs only its dy channel groups, so the
+  // threads never wait for each other (one parallel region; the prep is duplicated only
+  // where two rectangles share channels).
+  auto rect = [&](int64_t ob0, int64_t ob1, int64_t tb0, int64_t tb1) {
+    const int64_t t0 = tb0 * kTile, t1 = std::min(CKK, tb1 * kTile), nob = ob1 - ob0;
+    const int64_t c0 = t0 / KK, c1 = (t1 + KK - 1) / KK;
+    thread_local std::vector<float> s_xp, s_dy, s_acc;
+    thread_local std::vector<const float*> rows;
+    float* xp = scratch(s_xp, nb * xp_img);
+    float* dyp = scratch(s_dy, nob * nb * OHW * kLanes);        // [ob][i][pix][16]
+    float* dwT = scratch(s_acc, nob * CKK * kLanes);            // [ob][t][16], set by block 0
+    rows.resize((size_t)(nb * g.OH));
+    for (int64_t n0 = 0; n0 < N; n0 += nb) {
+      const int64_t cnt = std::min(nb, N - n0);
+      for (int64_t i = 0; i < cnt; ++i) {
+        const float* xi = x + ((n0 + i) * g.C + c0) * g.H * g.W;
+        pad_image(xi, c1 - c0, g.H, g.W, g.ph, g.pw, HP, WP, xp + i * xp_img + c0 * HP * WP);
         const float* src = dy + (n0 + i) * OC * OHW;
-        for (int64_t ob = 0; ob < OB; ++ob)
+        for (int64_t ob = ob0; ob < ob1; ++ob)
           conv_grad_pack16_avx2(src + ob * kLanes * OHW, OHW, std::min<int64_t>(kLanes, OC - ob * kLanes),
-                                OHW, dyp + (ob * nb + i) * OHW * kLanes, kLanes);
+                                OHW, dyp + ((ob - ob0) * nb + i) * OHW * kLanes, kLanes);
+        for (int64_t oh = 0; oh < g.OH; ++oh)
+          rows[(size_t)(i * g.OH + oh)] = xp + i * xp_img + oh * g.sh * WP;
       }
-    });
-    for (int64_t i = 0; i < cnt; ++i)
-      for (int64_t oh = 0; oh < g.OH; ++oh)
-        rows[(size_t)(i * g.OH + oh)] = xp + i * xp_img + oh * g.sh * WP;
-    parallel_for(OB * TB, tile_flops, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
-        const int64_t ob = t % OB, tap0 = t / OB * kTile;
-        const int np = (int)std::min<int64_t>(kTile, CKK - tap0);
-        conv_grad_tile_avx2(np, rows.data(), cnt * g.OH, g.OW, g.sw, off.data() + tap0,
-                            dyp + ob * nb * OHW * kLanes, dwT + (ob * CKK + tap0) * kLanes, n0 > 0);
-      }
-    });
-  }
-  // dW[oc][t] (= | +=) dwT[oc / 16][t][oc % 16]
-  parallel_for(OB, (double)(CKK * kLanes), [&](int64_t o0, int64_t o1) {
-    for (int64_t ob = o0; ob < o1; ++ob)
-      conv_grad_unpack16_avx2(dwT + ob * CKK * kLanes, CKK, std::min<int64_t>(kLanes, OC - ob * kLanes),
-                              dwt + ob * kLanes * CKK, CKK, acc);
+      for (int64_t tb = tb0; tb < tb1; ++tb)
+        for (int64_t ob = 0; ob < nob; ++ob) {
+          const int64_t tap0 = tb * kTile;
+          const int np = (int)std::min<int64_t>(kTile, CKK - tap0);
+          conv_grad_tile_avx2(np, rows.data(), cnt * g.OH, g.OW, g.sw, off.data() + tap0,
+                              dyp + ob * nb * OHW * kLanes, dwT + (ob * CKK + tap0) * kLanes, n0 > 0);
+        }
+    }
+    // dW[oc][t] (= | +=) dwT[oc / 16][t][oc % 16] over the rectangle.
+    for (int64_t ob = ob0; ob < ob1; ++ob)
+      conv_grad_unpack16_avx2(dwT + ((ob - ob0) * CKK + t0) * kLanes, t1 - t0,
+                              std::min<int64_t>(kLanes, OC - ob * kLanes),
+                              dwt + ob * kLanes * CKK + t0, CKK, acc);
+  };
+  int nt = available_threads();
+  if (2.0 * (double)N * OC * CKK * OHW < 2.0e6) nt = 1;
+  parallel(nt, [&](int tid, int nthr) {
+    if (OB >= nthr) rect(OB * tid / nthr, OB * (tid + 1) / nthr, 0, TB);
+    else rect(0, OB, TB * tid / nthr, TB * (tid + 1) / nthr);
   });
   return true;
 }
