@@ -126,7 +126,13 @@ export function probeConvLam(model: ConvLamModel, world: Gridworld, opts: ConvPr
   // Numerical rank: a latent direction with (almost) no variance (a dead unit, a collapsed
   // code) would make every least-squares probe divide by float32 rounding noise.
   const basis = latentBasis(main.z, k, Math.floor(n / 2));
-  const embDim = embeddingDim(model, projDims);
+  // The same for the embedding the residualiser regresses on: an encoder channel that is dead
+  // on the training rows but fires on one held-out row otherwise gets a huge coefficient, and
+  // that row's z̃ (196 vs ≤ 4.4 on the training rows, R²(ξ|z̃) −1.24 instead of 0.09, seen on a
+  // k = 2 run) swamps the held-out probe.
+  const embBasis = latentBasis(main.emb, embeddingDim(model, projDims), Math.floor(n / 2));
+  const embDim = embBasis.dim;
+  main.emb = embBasis.project(main.emb);
   const A = GRID_ACTIONS.length;
   const onehot: number[] = [], xi: number[] = [], x: number[] = [], labels: number[] = [];
   for (const b of main.batches)
@@ -151,7 +157,7 @@ export function probeConvLam(model: ConvLamModel, world: Gridworld, opts: ConvPr
     const p = test.counterfactualBatch(m);
     return [p.a, p.b];
   });
-  const s = sExo({ data: basis.project(ca.z), dim: kz }, { data: ca.emb, dim: embDim }, { data: basis.project(cb.z), dim: kz }, { data: cb.emb, dim: embDim });
+  const s = sExo({ data: basis.project(ca.z), dim: kz }, { data: embBasis.project(ca.emb), dim: embDim }, { data: basis.project(cb.z), dim: kz }, { data: embBasis.project(cb.emb), dim: embDim });
   const cells: number[] = [];
   for (const b of main.batches) for (let i = 0; i < b.n; i++) cells.push(agentCell(test, b.agent[2 * i], b.agent[2 * i + 1]));
   const cond = conditionalProbes(main.z, main.emb, kz, embDim, labels, A, cells, standardise(xi, D), D);
