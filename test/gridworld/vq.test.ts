@@ -6,7 +6,7 @@ import { compileReference } from '../../src/graph/runner.js';
 import { addVqBottleneck, VQ_DEFAULTS } from '../../src/lam/conv-graph.js';
 import { trainConvLam } from '../../src/lam/conv-trainer.js';
 import { VqMaintainer, codeMetrics, nearestCodes, parseBottleneck } from '../../src/lam/vq.js';
-import { parseConvObjective } from '../../src/lam/conv-objectives.js';
+import { convObjectiveLabel, parseConvObjective } from '../../src/lam/conv-objectives.js';
 import { Rng, testSeed } from '../../src/data/rng.js';
 
 const seed = testSeed();
@@ -131,6 +131,10 @@ describe(`VQ bottleneck in the graph engine (seed ${seed})`, () => {
     expect(() => parseBottleneck('gumbel')).toThrow(/--bottleneck: unknown bottleneck 'gumbel'.*continuous.*vq:<codes>/);
     expect(() => new VqMaintainer({ codes: 1, dim: 2 }, new Rng(1))).toThrow(/codes.*≥ 2/);
     expect(parseConvObjective('sup:20:0.05')).toEqual({ kind: 'sup', lambda: 20, p: 0.05 });
+    expect(parseConvObjective('sup:50:0.05:4')).toEqual({ kind: 'sup', lambda: 50, p: 0.05, perBatch: 4 });
+    expect(convObjectiveLabel(parseConvObjective('sup:50:0.05:4'))).toBe('sup:50:0.05:4');
+    expect(convObjectiveLabel(parseConvObjective('sup:5:1:2'))).toBe('sup:5:1:2');
+    expect(() => parseConvObjective('sup:5:0.05:4:1')).toThrow(/--objective: malformed objective 'sup:5:0.05:4:1'/);
     expect(parseConvObjective('latent-ema')).toEqual({ kind: 'latent', ema: true, tau: 0.99, variance: 0 });
     expect(parseConvObjective('latent-ema:0.9:2')).toEqual({ kind: 'latent', ema: true, tau: 0.9, variance: 2 });
     expect(() => parseConvObjective('latent-ema:0.9:-1')).toThrow(/--objective: μ \(variance-term weight\) must be in \[0, ∞\]/);
