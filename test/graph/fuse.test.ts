@@ -5,7 +5,8 @@
  *  - fused and unfused plans give the same outputs on every backend: bit-identical where the
  *    fused kernel is the fallback (reference, wasm, gpujs, native-cpu forced scalar), within
  *    rtol 1e-5 of the largest output where native-cpu's direct conv may apply the epilogue in
- *    registers (its sum order is the unfused direct conv's; only the epilogue rounding may move);
+ *    registers (its sum order is the unfused direct conv's; only the epilogue rounding may move —
+ *    observed bit-identical too, also with LAMKIT_CONV_DIRECT=1 forcing it on every geometry);
  *  - 20 training steps give the same loss sequence fused and unfused (bit-identical on the
  *    fallback, rel 1e-4 where the direct kernel runs);
  *  - with out-of-place activations the pre-activation buffer disappears from the arena;
@@ -24,6 +25,7 @@ import { Trainer } from '../../src/lam/trainer.js';
 import { planPreset } from '../../src/lam/training.js';
 import { adam } from '../../src/optim/adam.js';
 import { testBackends } from '../harness/backends.js';
+import { CONV_CASES } from '../harness/conv-cases.js';
 
 const SEED = testSeed(1234);
 const count = (p: Plan, op: string, phase?: string): number => p.ops.filter((o) => o.op === op && (!phase || o.phase === phase)).length;
@@ -281,5 +283,48 @@ describe('20 training steps: the loss sequence matches unfused', () => {
       if (direct(tb.label)) expect(worst).toBeLessThanOrEqual(1e-4);
       else expect(Array.from(b)).toEqual(Array.from(a));
     }, 180_000);
+  }
+});
+
+describe('native-cpu: fused = unfused with the direct conv forced on and off (LAMKIT_CONV_DIRECT)', () => {
+  const native = others.find((o) => o.label === 'native-cpu')?.backend;
+  /** conv → bias → activation over one conv-case geometry; the activation out of place. */
+  const chain = (c: (typeof CONV_CASES)[number], act: number) => {
+    const b = new GraphBuilder();
+    const rng = new Rng(SEED + act);
+    const P = (name: string, shape: number[]) => b.param(name, shape, rng.fillNormal(new Float32Array(shape.reduce((a, q) => a * q, 1))));
+    const x = b.input('x', [c.N, c.C, c.H, c.W]);
+    const pre = b.conv2d(x, P('w', [c.OC, c.C, c.KH, c.KW]), P('b', [c.OC]), { stride: c.stride, padding: c.padding, dilation: c.dilation }, 'c');
+    b.output('y', act === 0 ? pre : act === 1 ? b.relu(pre, 'r') : b.leakyRelu(pre, 0.25, 'l'));
+    return b.graph;
+  };
+  for (const mode of ['1', '0']) {
+    it.runIf(native)(`LAMKIT_CONV_DIRECT=${mode}: every conv-case geometry × none / relu / leaky`, () => {
+      const before = process.env.LAMKIT_CONV_DIRECT;
+      process.env.LAMKIT_CONV_DIRECT = mode;
+      try {
+        for (const c of CONV_CASES)
+          for (const act of [0, 1, 2]) {
+            const g = chain(c, act);
+            const pOff = plan(g, { fuse: false });
+            const pOn = plan(g);
+            expect(pOn.fused.length, c.name).toBe(1);
+            const feeds = feedsFor(pOff, new Rng(SEED + 9));
+            const run = (p: Plan) => {
+              const m = compileOn(p, native!);
+              try {
+                return m.run(feeds, 1);
+              } finally {
+                m.dispose();
+              }
+            };
+            // Forced direct: the epilogue runs in registers (within rtol 1e-5); off: the fallback, bit for bit.
+            compare(`${mode === '1' ? 'native-cpu' : 'native-cpu/fallback'} ${c.name} act ${act}`, run(pOff), run(pOn), 1e-5);
+          }
+      } finally {
+        if (before === undefined) delete process.env.LAMKIT_CONV_DIRECT;
+        else process.env.LAMKIT_CONV_DIRECT = before;
+      }
+    }, 60_000);
   }
 });
