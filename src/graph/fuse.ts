@@ -12,7 +12,8 @@
  * compared as float ranges of root buffers, so views (reshape, in-place bias_add / relu) count:
  *  - the conv2d overwrites (no `+=`); the next node touching its output is a bias_add reading
  *    exactly that value with the conv's shape (so the bias runs over the channel axis); the next
- *    node touching the bias_add output, if it is a relu / leaky_relu reading exactly it, joins;
+ *    node touching the bias_add output, if it is a relu / leaky_relu reading exactly it, joins
+ *    (if the pre-activation turns out to be visible, conv + bias still fuse, act 'none');
  *  - an intermediate that is not also the final output is read or written by no other node and
  *    is no graph output or check; one shared with the final output (in-place bias/relu) is
  *    touched by no other node between the conv and the last fused node;
