@@ -136,25 +136,31 @@ void extents(int op, const int32_t* w, int64_t* e) {
   }
 }
 
-// Value checks beyond kinds and extents (src/ops/<op>.ts `checkArgs`): the conv family divides
-// indices by strides and dilations, so 0 would be a division by zero inside the kernel; the
-// fused conv's act selects its epilogue. Returns why the operands are bad, or null.
-const char* check_args(int op, const int32_t* w) {
-  const bool fused = op == LAM_OP_CONV2D_BIAS_ACT;
-  if (!fused && (op < LAM_OP_CONV2D || op > LAM_OP_CONV_TRANSPOSE2D)) return nullptr;
-  const int g = fused ? 4 : 3;  // first geometry word
-  if (w[g + 7] < 1 || w[g + 8] < 1 || w[g + 11] < 1 || w[g + 12] < 1)
-    return "strides and dilations must be ≥ 1";
-  if (fused && w[19] > 2) return "operand 19 (act) must be 0 (none), 1 (relu) or 2 (leaky_relu)";
-  return nullptr;
-}
-
 void fmt(char* err, int64_t errlen, const char* f, ...) {
   if (!err || errlen <= 0) return;
   va_list ap;
   va_start(ap, f);
   vsnprintf(err, (size_t)errlen, f, ap);
   va_end(ap);
+}
+
+// Value checks beyond kinds and extents (src/ops/<op>.ts `checkArgs`): the conv family divides
+// indices by strides and dilations, so 0 would be a division by zero inside the kernel; the
+// fused conv's act selects its epilogue. Writes why into `why` and returns false when bad.
+bool check_args(int op, const int32_t* w, char* why, int64_t len) {
+  const bool fused = op == LAM_OP_CONV2D_BIAS_ACT;
+  if (!fused && (op < LAM_OP_CONV2D || op > LAM_OP_CONV_TRANSPOSE2D)) return true;
+  const int g = fused ? 4 : 3;  // first geometry word
+  if (w[g + 7] < 1 || w[g + 8] < 1 || w[g + 11] < 1 || w[g + 12] < 1) {
+    fmt(why, len, "strides and dilations must be ≥ 1, got sh=%d sw=%d dh=%d dw=%d", w[g + 7], w[g + 8],
+        w[g + 11], w[g + 12]);
+    return false;
+  }
+  if (fused && w[19] > 2) {
+    fmt(why, len, "operand 19 (act) is %d, expected 0 (none), 1 (relu) or 2 (leaky_relu)", w[19]);
+    return false;
+  }
+  return true;
 }
 
 float as_float(int32_t w) {
@@ -248,7 +254,8 @@ extern "C" lam_plan* lam_plan_create(const int32_t* tape, int64_t tape_words, in
         return nullptr;
       }
     }
-    if (const char* why = check_args(op, w)) {
+    char why[160];
+    if (!check_args(op, w, why, sizeof why)) {
       fmt(err, errlen, "tape word %d (%s): %s", at, s->name, why);
       delete p;
       return nullptr;

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bias_add } from '../../src/backends/reference/bias_add.js';
 import { conv2d } from '../../src/backends/reference/conv2d.js';
 import { conv2d_bias_act } from '../../src/backends/reference/conv2d_bias_act.js';
+import { loadNativeAddon } from '../../src/backends/native.js';
 import { leaky_relu } from '../../src/backends/reference/leaky_relu.js';
 import { relu } from '../../src/backends/reference/relu.js';
 import { CONV_ACT } from '../../src/ops/conv2d_bias_act.js';
@@ -89,6 +90,17 @@ describe('conv2d_bias_act tape validation', () => {
       t[2 + at] = 0;
       expect(() => decodeTape(t, 256, 0, 0)).toThrow(/strides and dilations must be ≥ 1/);
     }
+  });
+  const addon = loadNativeAddon().addon;
+  it.runIf(addon)('the C executor (addon) refuses the same act code and zero stride', () => {
+    const bad = words({ act: 1 });
+    bad[2 + 19] = 3;
+    expect(() => new addon!.Plan(bad, 256)).toThrow(/tape word 0 \(conv2d_bias_act\): operand 19 \(act\) is 3, expected 0 \(none\), 1 \(relu\) or 2 \(leaky_relu\)/);
+    const zero = words({ act: 0 });
+    zero[2 + 15] = 0;
+    expect(() => new addon!.Plan(zero, 256)).toThrow(/tape word 0 \(conv2d_bias_act\): strides and dilations must be ≥ 1, got sh=1 sw=1 dh=0 dw=1/);
+    const p = new addon!.Plan(words({ act: 2, slope: 0.1 }), 256);
+    p.dispose();
   });
   it('refuses a bias range past the arena', () => {
     const t = words({ act: 2, slope: 0.1 });
