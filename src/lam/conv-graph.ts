@@ -8,7 +8,9 @@
  *   oracle         FDM(φ(o_t), z) → φ(o_{t+1}), φ = the generator's agent-only view (feeds oracle_t/_t1)
  *   latent-ema     ĥ = F([h_t, z]) → sg(E_ema(o_{t+1})), h_t = E_θ(o_t); E_ema ← τE_ema + (1−τ)E_θ
  *                  (ema_update on state copies of the encoder, after the optimiser)
- *                  (:τ:μ adds μ·mean_d (Var_batch(h_t,d) − 1)² on the online embedding)
+ *                  (:τ:μ adds μ·mean_d (Var_batch(h_t,d) − 1)² on the online embedding; :L picks
+ *                  the encoder stage whose map is h); -cos / -ctr compare l2_normalize'd rows
+ *                  (2 − 2cos), -ctr after subtracting the batch means (conv-objectives.ts)
  *   latent-nosg    the same against E_θ(o_{t+1}) with its gradient: collapses
  *   sup:λ:p        recon + λ·masked MSE(head(z), onehot(a)); feeds a [B,5], mask [B]; denom p·B
  *                  (the expected number of labelled rows: λ is per labelled sample on average);
@@ -183,7 +185,10 @@ export function buildConvTrainGraph(o: ConvTrainGraphOptions): ConvTrainGraph {
     }
     case 'latent': {
       const enc = encoderParams(b, s, rng);
-      const h = b.flatten(encode(b, oT, enc, 'fdm.enc'), 'embed');
+      // The embedding is the map after encoder stage `level` (4 = the bottom map e4); the online
+      // stages after it get no gradient (zero-filled) and the probes still read e4.
+      const lv = obj.ema ? obj.level : 4;
+      const h = b.flatten(encode(b, oT, enc.slice(0, lv), 'fdm.enc'), 'embed');
       b.output('embed', h);
       extraOutputs.push('embed');
       const u = b.relu(nn.linearSum(b, [h, z], LFDM_HIDDEN, { name: 'lfdm.in', rng }), 'lfdm.relu', true);
@@ -195,13 +200,20 @@ export function buildConvTrainGraph(o: ConvTrainGraphOptions): ConvTrainGraph {
           w: b.state(`ema.fdm.enc${i + 1}.weight`, l.w.shape, Float32Array.from(l.w.buf.init!)),
           b: b.state(`ema.fdm.enc${i + 1}.bias`, l.b.shape, Float32Array.from(l.b.buf.init!)),
         }));
-        target = b.stopGradient(b.flatten(encode(b, oT1, tgt, 'ema.enc')), 'latent_target');
+        target = b.stopGradient(b.flatten(encode(b, oT1, tgt.slice(0, lv), 'ema.enc')), 'latent_target');
         emaPairs = enc.flatMap((l, i) => [[tgt[i].w, l.w] as [Value, Value], [tgt[i].b, l.b] as [Value, Value]]);
         emaTau = obj.tau;
       } else {
         target = b.flatten(encode(b, oT1, enc, 'fdm.enc_next')); // gradient flows into the target
       }
-      term('latent', b.mseLoss(pred, target, { name: 'latent' }));
+      if (obj.ema && obj.loss !== 'mse') {
+        // BYOL: compare unit rows, ‖p̂ − t̂‖² = 2 − 2cos(p, t) per sample (mean over the batch).
+        // 'centered' first subtracts each side's batch mean (DINO-style centering).
+        const c = obj.loss === 'centered';
+        const pn = unitRows(b, c ? centerRows(b, pred, 'latent_pred') : pred, 'latent_pred');
+        const tn = unitRows(b, c ? centerRows(b, target, 'latent_target') : target, 'latent_target');
+        term('latent', b.mseLoss(pn, tn, { name: 'latent' }));
+      } else term('latent', b.mseLoss(pred, target, { name: 'latent' }));
       if (obj.ema && obj.variance > 0) term('variance', varianceTerm(b, h), obj.variance);
       break;
     }
@@ -211,6 +223,19 @@ export function buildConvTrainGraph(o: ConvTrainGraphOptions): ConvTrainGraph {
   // After the optimiser: the target encoder follows the updated online encoder.
   for (const [t, p] of emaPairs) b.op('ema_update', [t, p], { decay: emaTau }, { name: `${t.name}_ema`, phase: 'update' });
   return { builder: b, terms: names, weights, vq, extraOutputs };
+}
+
+/** Rows of v [B, E] scaled to unit L2 norm. */
+function unitRows(b: GraphBuilder, v: Value, tag: string): Value {
+  return b.op('l2_normalize', [v], {}, { name: `${tag}_unit` })[0];
+}
+
+/** v [B, E] minus its batch mean (the mean broadcast back over the rows by a ones matmul). */
+function centerRows(b: GraphBuilder, v: Value, tag: string): Value {
+  const [B, E] = v.shape;
+  const m = b.reshape(b.mean(v, 0, `${tag}_mean`), [1, E]);
+  const ones = b.constant(`${tag}_ones`, [B, 1], new Float32Array(B).fill(1));
+  return b.sub(v, b.matmul(ones, m, { name: `${tag}_mean_rows` }), `${tag}_centered`);
 }
 
 /** mean_d (Var_batch(h[:, d]) − 1)² for h [B, E], with Var = E[h²] − E[h]² (ops with gradient rules). */

@@ -5,12 +5,24 @@
  *   recon          L = Σ_pixels ‖o_{t+1} − FDM(o_t, z)‖² / N,  z = IDM(o_t, o_{t+1})
  *   oracle         representation space φ = agent-only view: the FDM reads φ(o_t) and predicts
  *                  φ(o_{t+1}); the IDM still sees the raw frames (as it would when deployed)
- *   latent-ema[:τ] latent-space FDM (LAOM-style): ĥ = F(h_t, z) predicts sg(E_ema(o_{t+1})),
- *                  h_t = E_θ(o_t), E_ema ← τE_ema + (1−τ)E_θ
- *                  latent-ema:τ:μ adds μ·mean_d (Var_batch(h_t,d) − 1)², a VICReg-style variance
- *                  term on the online embedding: the MSE to an unnormalised target lets the
- *                  embedding shrink to a near-constant (BYOL normalises its outputs; the op set
- *                  has no normalisation), this keeps its per-dim variance at 1
+ *   latent-ema[:τ[:μ[:L]]]  latent-space FDM (LAOM-style): ĥ = F(h_t, z) predicts sg(E_ema(o_{t+1})),
+ *                  h_t = E_θ(o_t) = the map after encoder stage L (default 4, the bottom map),
+ *                  E_ema ← τE_ema + (1−τ)E_θ (default τ 0.99), MSE to the raw target.
+ *                  μ > 0 adds μ·mean_d (Var_batch(h_t,d) − 1)², a VICReg-style variance term on
+ *                  the online embedding: the MSE to an unnormalised target lets the embedding
+ *                  shrink to a near-constant, this keeps its per-dim variance at 1
+ *   latent-ema-cos[:τ[:μ[:L]]]  the same with BYOL's loss ‖p/‖p‖ − t/‖t‖‖² = 2 − 2cos (op
+ *                  l2_normalize; default L = 2, the 8×8 map at grid32). Scale-free, so the
+ *                  embedding cannot shrink; at L = 4 (2×2 map, 128 dims) the embedding still
+ *                  collapses to one direction (loss ~1e-3, z unused), at L ≤ 3 z stays alive
+ *   latent-ema-ctr[:τ[:μ[:L]]]  cosine after subtracting each side's batch mean (DINO-style
+ *                  centring): the predictor can then match the target from h_t alone and z is
+ *                  nearly unused (z variance ~1e-2)
+ *                  None of the three passes issue #5's remedy checks on grid32 (strength 1, 3000
+ *                  steps, 3 seeds): nothing in a latent objective tells the encoder which
+ *                  content is exogenous, and z (k = 8) has room for the distractors' innovation,
+ *                  so the target keeps them and z codes them (numbers: the DONE note of ema in
+ *                  the team file / the sweep report)
  *   latent-nosg    the same with target E_θ(o_{t+1}) and its gradient: it collapses (shown, not used)
  *   sup:λ[:p]      recon + λ · Σ_labelled ‖onehot(a) − H z‖² / #labelled; each sample labelled
  *                  with probability p (λ_eff = λ: averaged over labelled samples only)
@@ -27,12 +39,23 @@ import { UsageError } from '../cli/usage.js';
 export type ConvObjective =
   | { kind: 'recon' }
   | { kind: 'oracle' }
-  | { kind: 'latent'; ema: true; tau: number; variance: number }
+  | { kind: 'latent'; ema: true; tau: number; variance: number; loss: LatentLoss; level: number }
   | { kind: 'latent'; ema: false }
   | { kind: 'sup'; lambda: number; p: number; perBatch?: number }
   | { kind: 'cross' };
 
-export const CONV_OBJECTIVE_FORMS = 'recon | oracle | latent-ema[:<τ in [0,1)>[:<μ ≥ 0>]] | latent-nosg | sup:<λ≥0>[:<p in (0,1]>[:<m ≥ 1>]] | cross';
+/**
+ * How the latent FDM's prediction is compared with the EMA target: plain MSE (`latent-ema`),
+ * BYOL cosine on L2-normalised rows (`latent-ema-cos`), or cosine after subtracting each side's
+ * batch mean (`latent-ema-ctr`, DINO-style centring).
+ */
+export type LatentLoss = 'mse' | 'cosine' | 'centered';
+
+/** Encoder stage whose map is the latent embedding, per loss (see the file comment). */
+const LATENT_LEVEL_DEFAULT: Record<LatentLoss, number> = { mse: 4, cosine: 2, centered: 2 };
+const LATENT_FORMS: Record<string, LatentLoss> = { 'latent-ema': 'mse', 'latent-ema-cos': 'cosine', 'latent-ema-ctr': 'centered' };
+
+export const CONV_OBJECTIVE_FORMS = 'recon | oracle | latent-ema[:<τ in [0,1)>[:<μ ≥ 0>[:<level 1..4>]]] | latent-ema-cos[:<τ>[:<μ>[:<level>]]] | latent-ema-ctr[:<τ>[:<μ>[:<level>]]] | latent-nosg | sup:<λ≥0>[:<p in (0,1]>[:<m ≥ 1>]] | cross';
 
 /** Parses `--objective` for the conv LAMs; errors name the flag and the accepted forms. */
 export function parseConvObjective(text: string, flag = '--objective'): ConvObjective {
@@ -59,13 +82,21 @@ export function parseConvObjective(text: string, flag = '--objective'): ConvObje
       arity(1, 1);
       return { kind: parts[0] };
     case 'latent-ema':
-      arity(1, 3);
+    case 'latent-ema-cos':
+    case 'latent-ema-ctr': {
+      arity(1, 4);
+      const loss = LATENT_FORMS[parts[0]];
+      const level = parts.length === 4 ? num(3, 'level (encoder stage of the embedding)', 1, 4, false, false) : LATENT_LEVEL_DEFAULT[loss];
+      if (!Number.isInteger(level)) throw new UsageError(`${flag}: level (encoder stage of the embedding) must be an integer in [1, 4], got '${parts[3]}' in '${text}'`);
       return {
         kind: 'latent',
         ema: true,
         tau: parts.length >= 2 ? num(1, 'τ (EMA decay)', 0, 1, false, true) : 0.99,
-        variance: parts.length === 3 ? num(2, 'μ (variance-term weight)', 0, Infinity, false, false) : 0,
+        variance: parts.length >= 3 ? num(2, 'μ (variance-term weight)', 0, Infinity, false, false) : 0,
+        loss,
+        level,
       };
+    }
     case 'latent-nosg':
       arity(1, 1);
       return { kind: 'latent', ema: false };
@@ -86,7 +117,12 @@ export function parseConvObjective(text: string, flag = '--objective'): ConvObje
 export function convObjectiveLabel(o: ConvObjective): string {
   switch (o.kind) {
     case 'latent':
-      return o.ema ? (o.variance > 0 ? `latent-ema-var:${o.variance}` : 'latent-ema') : 'latent-nosg';
+      if (!o.ema) return 'latent-nosg';
+      if (o.loss === 'mse' && o.tau === 0.99 && o.level === 4) return o.variance > 0 ? `latent-ema-var:${o.variance}` : 'latent-ema';
+      {
+        const base = Object.keys(LATENT_FORMS).find((k) => LATENT_FORMS[k] === o.loss)!;
+        return o.tau === 0.99 && o.variance === 0 && o.level === LATENT_LEVEL_DEFAULT[o.loss] ? base : `${base}:${o.tau}:${o.variance}:${o.level}`;
+      }
     case 'sup':
       return `sup:${o.lambda}${o.p !== 1 || o.perBatch !== undefined ? `:${o.p}` : ''}${o.perBatch !== undefined ? `:${o.perBatch}` : ''}`;
     default:
