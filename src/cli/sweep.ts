@@ -10,6 +10,7 @@
  *   matched   recon and the same remedies at k = --matched-dim (the action's size), where
  *             SCIENCE.md §5 says supervision can push the distractors out of z
  *   vq        recon with vq:<codes> at every strength      (codebook usage / perplexity)
+ *   vq-remedies  recon and the remedies with vq:<codes> at the strongest setting (opt-in)
  *   collapse  latent-nosg at the strongest setting         (embedding variance → 0)
  * conv64 runs are added only when a GPU backend is present (`--preset conv64` forces them).
  */
@@ -38,7 +39,8 @@ const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [opt
                        run's transitions (default ${D.supRows}; objective sup:λ:0.05:m)
   --lr X               Adam learning rate (default: the preset's, 0.001; at 0.003 the IDM's
                        output collapses early and the cross / sup remedies rarely recover)
-  --groups a,b         ${SWEEP_GROUPS.join(',')} (default all; run groups in parallel, then --merge)
+  --groups a,b         ${SWEEP_GROUPS.join(',')} (default all but vq-remedies, every remedy
+                       with the VQ bottleneck; run groups in parallel, then --merge)
   --remedies a,b       subset of oracle,latent-ema,latent-ema-var,sup,cross (default all)
   --probe-n N, --probe-pairs N   held-out probe transitions / counterfactual pairs
   --save-runs DIR      keep every trained model as a run directory (for lamkit analyze --run)

@@ -49,8 +49,8 @@ export interface SweepOptions {
   onProgress?: (line: string) => void;
 }
 
-export type SweepGroup = 'leakage' | 'remedies' | 'matched' | 'vq' | 'collapse';
-export const SWEEP_GROUPS: readonly SweepGroup[] = ['leakage', 'remedies', 'matched', 'vq', 'collapse'];
+export type SweepGroup = 'leakage' | 'remedies' | 'matched' | 'vq' | 'vq-remedies' | 'collapse';
+export const SWEEP_GROUPS: readonly SweepGroup[] = ['leakage', 'remedies', 'matched', 'vq', 'vq-remedies', 'collapse'];
 
 /**
  * Defaults of `lamkit sweep` (and of the quick sweep `lamkit demo` appends).
@@ -154,7 +154,8 @@ function remedyObjectives(o: Pick<SweepOptions, 'supLambda' | 'supRows'>): [stri
 
 /** The configurations of the findings suite. */
 export function findingsConfigs(o: SweepOptions): Config[] {
-  const groups = new Set(o.groups ?? ['leakage', 'remedies', 'vq', 'collapse']);
+  // vq-remedies (every remedy with the VQ bottleneck) is opt-in: --groups vq-remedies.
+  const groups = new Set(o.groups ?? ['leakage', 'remedies', 'matched', 'vq', 'collapse']);
   const smax = Math.max(...o.strengths);
   const cont: Bottleneck = { kind: 'continuous' };
   const out: Config[] = [];
@@ -166,6 +167,9 @@ export function findingsConfigs(o: SweepOptions): Config[] {
     for (const obj of ['recon', ...remedyObjectives(o).filter(([n]) => !o.remedies || o.remedies.includes(n)).map(([, obj]) => obj)])
       out.push({ group: 'matched', objective: obj, bottleneck: cont, strength: smax, latentDim: o.matchedDim });
   if (groups.has('vq')) for (const s of o.strengths) out.push({ group: 'vq', objective: 'recon', bottleneck: { kind: 'vq', codes: o.codes }, strength: s });
+  if (groups.has('vq-remedies'))
+    for (const obj of ['recon', ...remedyObjectives(o).filter(([n]) => !o.remedies || o.remedies.includes(n)).map(([, obj]) => obj)])
+      out.push({ group: 'vq-remedies', objective: obj, bottleneck: { kind: 'vq', codes: o.codes }, strength: smax });
   if (groups.has('collapse')) out.push({ group: 'collapse', objective: 'latent-nosg', bottleneck: cont, strength: smax });
   return out;
 }
@@ -284,7 +288,8 @@ export function evaluateChecks(summary: SweepSummary[], o: Pick<SweepOptions, 's
   // vs leakage) and the action-sized k (matched, its own recon cell).
   const remedyChecks = (group: SweepGroup, base: SweepSummary | undefined) => {
     for (const s of summary.filter((x) => x.group === group && x.strength === smax && x.objective !== 'recon')) {
-      const at = `at distractors ${smax}${s.latentDim !== undefined ? `, k = ${s.latentDim}` : ''}`;
+      const k = s.bottleneck.includes('k=') || s.latentDim === undefined ? '' : ` k=${s.latentDim}`;
+      const at = `at distractors ${smax} (${s.bottleneck}${k})`;
       cmp(`${s.objective} lowers R²(ξ|z̃) vs recon ${at}`, s, base, 'r2Xi', 'lower', 'R²(ξ|z̃)');
       cmp(`${s.objective} lowers S_exo vs recon ${at}`, s, base, 'sExo', 'lower', 'S_exo');
       cmp(`${s.objective} raises action accuracy vs recon ${at}`, s, base, 'condAccAction', 'higher', 'acc(a|z̃,s)');
@@ -292,6 +297,7 @@ export function evaluateChecks(summary: SweepSummary[], o: Pick<SweepOptions, 's
   };
   remedyChecks('remedies', hi);
   remedyChecks('matched', find('matched', 'recon', smax));
+  remedyChecks('vq-remedies', find('vq-remedies', 'recon', smax));
   const nosg = find('collapse', 'latent-nosg', smax), ema = find('remedies', 'latent-ema', smax);
   if (nosg && ema && nosg.mean.embedVar !== undefined && ema.mean.embedVar !== undefined)
     checks.push({
@@ -341,7 +347,6 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
   const rows = res.runs.map(({ curve: _c, ...r }) => r as unknown as Record<string, unknown>);
   const leak = rows.filter((r) => r.group === 'leakage' || r.group === 'vq');
   const atMax = rows.filter((r) => (r.group === 'leakage' || r.group === 'remedies') && r.strength === smax);
-  const matched = rows.filter((r) => r.group === 'matched');
   const curves: Record<string, unknown>[] = [];
   for (const r of res.runs) for (const c of r.curve) curves.push({ config: `${r.config} S=${r.strength}`, group: r.group, seed: r.seed, step: c.step, loss: c.loss, usage: c.usage, perplexity: c.perplexity });
   const vqRows = rows.filter((r) => r.group === 'vq');
@@ -354,13 +359,17 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
     { id: 'sweep-remedies-xi', spec: barsWithErrorBars(`remedies at distractors ${smax}: R²(ξ|z̃)`, atMax, 'r2Xi', 'R²(ξ|z̃)') },
     { id: 'sweep-remedies-sexo', spec: barsWithErrorBars(`remedies at distractors ${smax}: S_exo`, atMax, 'sExo', 'S_exo') },
     { id: 'sweep-remedies-acc', spec: barsWithErrorBars(`remedies at distractors ${smax}: action accuracy`, atMax, 'condAccAction', 'acc(a|z̃,s)') },
-    ...(matched.length
-      ? [
-          { id: 'sweep-matched-xi', spec: barsWithErrorBars(`k = ${o.matchedDim}, distractors ${smax}: R²(ξ|z̃)`, matched, 'r2Xi', 'R²(ξ|z̃)') },
-          { id: 'sweep-matched-sexo', spec: barsWithErrorBars(`k = ${o.matchedDim}, distractors ${smax}: S_exo`, matched, 'sExo', 'S_exo') },
-          { id: 'sweep-matched-acc', spec: barsWithErrorBars(`k = ${o.matchedDim}, distractors ${smax}: action accuracy`, matched, 'condAccAction', 'acc(a|z̃,s)') },
-        ]
-      : []),
+    // Recon vs every remedy at one bottleneck: continuous k = matchedDim, and vq:codes.
+    ...([['matched', `k = ${o.matchedDim}`], ['vq-remedies', `vq:${o.codes}`]] as const).flatMap(([group, what]) => {
+      const rs = rows.filter((r) => r.group === group);
+      return rs.length
+        ? [
+            { id: `sweep-${group}-xi`, spec: barsWithErrorBars(`${what}, distractors ${smax}: R²(ξ|z̃)`, rs, 'r2Xi', 'R²(ξ|z̃)') },
+            { id: `sweep-${group}-sexo`, spec: barsWithErrorBars(`${what}, distractors ${smax}: S_exo`, rs, 'sExo', 'S_exo') },
+            { id: `sweep-${group}-acc`, spec: barsWithErrorBars(`${what}, distractors ${smax}: action accuracy`, rs, 'condAccAction', 'acc(a|z̃,s)') },
+          ]
+        : [];
+    }),
     {
       id: 'sweep-loss-curves',
       spec: {

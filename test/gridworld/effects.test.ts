@@ -4,11 +4,12 @@
  * S_exo rise from strength 0 to 1, the action probe falls); the latent FDM without stop-gradient
  * collapses its embedding while the EMA target keeps it.
  *
- * The remedies (oracle, cross, sup, latent-ema) are not checked at this size: their z carries
+ * The remedies (oracle, cross, latent-ema) are not checked at this size: their z carries
  * only the agent's motion, and for the first few hundred steps the IDM output sits near a
  * constant (z variance ~1e-5, logged as zVar) until it picks up the 6-pixel sprite — after 300
- * to 1000 steps depending on the seed (measured in the sweep's run logs). A 300-step remedy run
- * is mostly that plateau; their margins are the `lamkit sweep` report's (2000 steps, 3 seeds).
+ * to 2500 steps depending on the seed (measured in the sweep's run logs). A 300-step remedy run
+ * is mostly that plateau; their margins are the `lamkit sweep` report's (3000 steps, 3 seeds).
+ * Supervision has its own direction test at the latent size where it works (supervision.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { ConvLamModel } from '../../src/lam/conv-lam.js';
