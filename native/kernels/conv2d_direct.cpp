@@ -17,12 +17,11 @@ namespace {
 // Where direct beats im2col + SGEMM (measured on Zen 3, conv64 / grid32 layers, batch 1–64,
 // 1 and 2 threads; see benchmarks/onnx/README.md).
 bool direct_is_faster(int64_t N, int64_t OC, const ConvGeom& g) {
-  (void)OC;
   // Single-thread CPU time, direct / im2col (Zen 3, loaded machine, ±15%): conv64 layers at
   // batch 1 with ≥ 64 output pixels 0.82–0.93 (16 pixels: 1.15–1.5, where im2col's column
   // matrix is smaller than W and the unpacked skinny SGEMM needs no repack); batch 32
-  // 0.85–1.15 (≈ parity, plus the fused epilogue for conv2d_bias_act).
-  return N * g.OH * g.OW >= 64;
+  // 0.8–1.1. grid32 (batch 16): OC = 8 layers 1.2–1.25 (16-channel tiles half empty).
+  return N * g.OH * g.OW >= 64 && OC > 8;
 }
 
 }  // namespace

@@ -4,17 +4,21 @@
 // Output pixels are flattened (p = oh·OW + ow), so a tile may span output rows: the 4×4 and 8×8
 // outputs of conv64's deep layers still fill 6-pixel tiles, and the tile's 6 outputs of one
 // channel are contiguous in y (NCHW) for the store.
-// Why not im2col + SGEMM: at batch 1 the deep layers have 16–64 output pixels, and the column
-// buffer (C·KH·KW × pixels) plus the GEMM's own packing cost as much as the FLOPs; here the
-// input is read from a padded copy (pad_image: |x|, no bounds checks) and only W is repacked.
+// Why not im2col + SGEMM: the column buffer (C·KH·KW × pixels) is written and read again for
+// every image; here the input is read from a padded copy (pad_image: |x|, no bounds checks)
+// and only W is repacked (once per call; kept between calls at small batch, see
+// conv2d_direct_wcache.h).
 // Layouts: W [OC][CKK] is packed to [OC/16][CKK][16] (zero-padded OC tail), so one tap's 16
 //   weights are one 64-byte line; koff[k] is tap k's offset in the padded image, poff[p] the
 //   top-left input offset of output pixel p (both int32, the image is < 2 GiB).
-// Epilogue (y = act((acc ? y : 0) + conv + bias)): bias and, when acc = 0, the activation are
-//   applied to the accumulators before the store; with acc the old y is added first (scalar).
-// Threads: work units (image, OC block, pixel-tile range) in a fixed order, contiguous runs per
-//   thread; every output is summed by one thread over k in the same order, so results do not
-//   depend on the thread count.
+// Taps run in chunks of 256 (16 KiB of weights stay in L1 across the tiles of a run); partial
+//   sums wait in a per-thread buffer between chunks.
+// Epilogue (y = act((acc ? y : 0) + conv + bias)), per tile in registers: + bias, 8×8
+//   transposes to channel rows, + old y when acc, activation, NP-float stores.
+// Threads: with N ≥ threads each thread takes whole images; with fewer images (batch-1
+//   inference) each takes a range of 16-channel blocks (and packs only those weights), or of
+//   (image, block, tile) units when there are fewer blocks than threads. Every output is summed
+//   by one thread over k in the same order, so results do not depend on the thread count.
 // Compiled with -mavx2 -mfma (file suffix); empty on other targets.
 // Test: native/tests/conv2d_direct_test.cpp, test/kernels/conv2d-direct.test.ts.
 #include "conv2d_direct.h"
@@ -144,15 +148,45 @@ struct Tile {
   int acc;
 };
 
+// Epilogue of one tile: sums s[j][oc] (+ bias[oc]) → activation → y[oc][p + j] for the valid
+// rows; with acc the old y is added before the activation.
+template <int NP>
+__attribute__((noinline)) void finish(const Tile& t, const float* s, const float* bias16, float* yb,
+                                      int rows) {
+  const ConvEpilogue& ep = *t.ep;
+  for (int half = 0; half < 2; ++half) {
+    __m256 h[8];
+    const __m256 b = bias16 ? _mm256_loadu_ps(bias16 + 8 * half) : _mm256_setzero_ps();
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) {
+      if (j < NP) {
+        h[j] = _mm256_load_ps(s + j * kOB + 8 * half);
+        if (bias16) h[j] = _mm256_add_ps(h[j], b);
+      } else {
+        h[j] = _mm256_setzero_ps();
+      }
+    }
+    // 8×8 transpose (pixels × channels → channels × pixels), then NP contiguous floats per
+    // channel row of y (the scalar scatter it replaced cost ~1/3 of a 48-tap tile).
+    transpose8(h);
+    const int n = std::min(8, rows - 8 * half);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      if (i >= n) break;
+      float* yr = yb + (8 * half + i) * t.OHW;
+      __m256 v = h[i];
+      if (t.acc) v = _mm256_add_ps(v, load_np<NP>(yr));
+      store_np<NP>(yr, act_vec(v, ep));
+    }
+  }
+}
+
 // NP (≤ 6) output pixels from flat pixel p of one image × the 16 channels of one block, taps
 // [k0, k1): xi = the padded image, poff = &poff[p], wp = the block's packed weights at k0.
 // Partial sums over earlier tap chunks live in part ([NP][16]); first: start from 0 instead,
 // last: finish into y (yb = &y[n][oc0][p], `rows` valid channels, bias16 = the block's bias
 // padded to 16 or null) instead of saving them.
-// KW > 0: a kernel row of KW taps (dilation 1) per step, k0 and k1 multiples of KW; the taps
-// of a row are then constant displacements from the row's offset (ko[k]), which cut the loop
-// from ~33 to ~21 instructions per tap (front-end bound before). KW = 0: any geometry.
-template <int NP, int KW>
+template <int NP>
 void tile(const Tile& t, const float* xi, const int32_t* poff, const float* wp, int64_t k0,
           int64_t k1, float* part, bool first, bool last, const float* bias16, float* yb,
           int rows) {
@@ -171,75 +205,36 @@ void tile(const Tile& t, const float* xi, const int32_t* poff, const float* wp, 
     }
     b[j] = xi + poff[j];
   }
+  // A kernel-row variant (KW taps as constant displacements, fewer instructions per tap) was
+  // no faster: its unrolled loop spilled an accumulator.
   const int32_t* ko = t.koff;
-  constexpr int S = KW > 0 ? KW : 1;
-  for (int64_t k = k0; k < k1; k += S) {
+  for (int64_t k = k0; k < k1; ++k) {
+    const __m256 w0 = _mm256_load_ps(wp), w1 = _mm256_load_ps(wp + 8);
     const int64_t o = ko[k];
-#pragma GCC unroll 8
-    for (int kw = 0; kw < S; ++kw) {
-      const __m256 w0 = _mm256_load_ps(wp + kw * kOB), w1 = _mm256_load_ps(wp + kw * kOB + 8);
-#pragma GCC unroll 6
-      for (int j = 0; j < NP; ++j) {
-        const __m256 xv = _mm256_broadcast_ss(b[j] + o + kw);
-        a0[j] = _mm256_fmadd_ps(w0, xv, a0[j]);
-        a1[j] = _mm256_fmadd_ps(w1, xv, a1[j]);
-      }
-    }
-    wp += S * kOB;
-  }
-  if (!last) {
+    wp += kOB;
 #pragma GCC unroll 6
     for (int j = 0; j < NP; ++j) {
-      _mm256_store_ps(part + j * kOB, a0[j]);
-      _mm256_store_ps(part + j * kOB + 8, a1[j]);
+      const __m256 xv = _mm256_broadcast_ss(b[j] + o);
+      a0[j] = _mm256_fmadd_ps(w0, xv, a0[j]);
+      a1[j] = _mm256_fmadd_ps(w1, xv, a1[j]);
     }
-    return;
   }
-  const ConvEpilogue& ep = *t.ep;
-  if (bias16) {
-    const __m256 c0 = _mm256_loadu_ps(bias16), c1 = _mm256_loadu_ps(bias16 + 8);
+  // The sums leave registers here; the epilogue is a separate function so its transposes do
+  // not compete with the accumulators for registers (inlined, it made the compiler spill two
+  // accumulators inside the tap loop: ~30% slower on a 1024-tap layer).
+  alignas(32) float local[kP * kOB];
+  float* out = last ? local : part;
 #pragma GCC unroll 6
-    for (int j = 0; j < NP; ++j) {
-      a0[j] = _mm256_add_ps(a0[j], c0);
-      a1[j] = _mm256_add_ps(a1[j], c1);
-    }
+  for (int j = 0; j < NP; ++j) {
+    _mm256_store_ps(out + j * kOB, a0[j]);
+    _mm256_store_ps(out + j * kOB + 8, a1[j]);
   }
-  if (!t.acc && ep.act != lamkit::kConvActNone) {
-#pragma GCC unroll 6
-    for (int j = 0; j < NP; ++j) {
-      a0[j] = act_vec(a0[j], ep);
-      a1[j] = act_vec(a1[j], ep);
-    }
-  }
-  // 8×8 transposes (pixels × channels → channels × pixels), then NP contiguous floats per
-  // channel row of y; the scalar scatter through a stack buffer this replaced cost ~1/3 of a
-  // 48-tap tile (conv64's 3-channel layers).
-  for (int half = 0; half < 2; ++half) {
-    __m256 h[8];
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; ++j) {
-      if (j < NP) h[j] = half ? a1[j] : a0[j];
-      else h[j] = _mm256_setzero_ps();
-    }
-    transpose8(h);
-    const int n = std::min(8, rows - 8 * half);
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; ++i) {
-      if (i >= n) break;
-      float* yr = yb + (8 * half + i) * t.OHW;
-      __m256 v = h[i];
-      if (t.acc) v = act_vec(_mm256_add_ps(v, load_np<NP>(yr)), ep);
-      store_np<NP>(yr, v);
-    }
-  }
+  if (last) finish<NP>(t, local, bias16, yb, rows);
 }
 
 typedef void (*tile_fn)(const Tile&, const float*, const int32_t*, const float*, int64_t,
                         int64_t, float*, bool, bool, const float*, float*, int);
-const tile_fn kTiles[3][kP + 1] = {
-    {nullptr, tile<1, 0>, tile<2, 0>, tile<3, 0>, tile<4, 0>, tile<5, 0>, tile<6, 0>},
-    {nullptr, tile<1, 3>, tile<2, 3>, tile<3, 3>, tile<4, 3>, tile<5, 3>, tile<6, 3>},
-    {nullptr, tile<1, 4>, tile<2, 4>, tile<3, 4>, tile<4, 4>, tile<5, 4>, tile<6, 4>}};
+const tile_fn kTiles[kP + 1] = {nullptr, tile<1>, tile<2>, tile<3>, tile<4>, tile<5>, tile<6>};
 
 // Taps per chunk: the chunk's packed weights (kKC · 64 B = 16 KiB) stay in L1 while every
 // tile of the run reads them; unchunked, each 6-pixel tile streamed the block's whole weight
@@ -289,10 +284,6 @@ bool conv2d_direct_avx2(const float* x, const float* w, float* y, int64_t N, int
     memcpy(bias, ep.bias, sizeof(float) * (size_t)OC);
   }
   const Tile t{koff, OHW, &ep, acc};
-  // Row-step kernels for 3- and 4-wide kernels without column dilation; chunks whole rows.
-  const int kwsel = g.dw == 1 && g.KW == 3 ? 1 : g.dw == 1 && g.KW == 4 ? 2 : 0;
-  const tile_fn* tiles = kTiles[kwsel];
-  const int64_t kc = kwsel ? kKC / g.KW * g.KW : kKC;
   auto pack = [&](int64_t b0, int64_t b1) {
     for (int64_t ob = b0; ob < b1; ++ob) {
       if (cached && cached->current(w, ob)) continue;
@@ -309,13 +300,13 @@ bool conv2d_direct_avx2(const float* x, const float* w, float* y, int64_t N, int
     const float* bb = ep.bias ? bias + ob * kOB : nullptr;
     float* yb = y + (n * OC + ob * kOB) * OHW;
     thread_local std::vector<float> pbuf_t;
-    float* part = CKK > kc ? scratch(pbuf_t, (t1 - t0) * kP * kOB) : nullptr;
-    for (int64_t k0 = 0; k0 < CKK; k0 += kc) {
-      const int64_t k1 = std::min(CKK, k0 + kc);
+    float* part = CKK > kKC ? scratch(pbuf_t, (t1 - t0) * kP * kOB) : nullptr;
+    for (int64_t k0 = 0; k0 < CKK; k0 += kKC) {
+      const int64_t k1 = std::min(CKK, k0 + kKC);
       for (int64_t ti = t0; ti < t1; ++ti) {
         const int64_t p = ti * kP;
         const int np = (int)std::min<int64_t>(kP, OHW - p);
-        tiles[np](t, xi, poff + p, wb + k0 * kOB, k0, k1, part ? part + (ti - t0) * kP * kOB : nullptr,
+        kTiles[np](t, xi, poff + p, wb + k0 * kOB, k0, k1, part ? part + (ti - t0) * kP * kOB : nullptr,
                    k0 == 0, k1 == CKK, bb, yb + p, rows);
       }
     }
