@@ -6,7 +6,7 @@
  *
  * Suite `findings`:
  *   leakage   recon, continuous, every strength          (R²(ξ|z̃), S_exo up; action quality down)
- *   remedies  oracle, latent-ema, sup:λ:0.05:m, cross at the strongest setting (the preset's k)
+ *   remedies  oracle, latent-ema(-var, -cos), sup:λ:0.05:m, cross at the strongest setting (preset k)
  *   matched   recon and the same remedies at k = --matched-dim (the action's size), where
  *             SCIENCE.md §5 says supervision can push the distractors out of z
  *   vq        recon with vq:<codes> at every strength      (codebook usage / perplexity)
@@ -41,7 +41,7 @@ const USAGE = `usage: lamkit sweep [--suite findings] [--quick] [--out DIR] [opt
                        output collapses early and the cross / sup remedies rarely recover)
   --groups a,b         ${SWEEP_GROUPS.join(',')} (default all but vq-remedies, every remedy
                        with the VQ bottleneck; run groups in parallel, then --merge)
-  --remedies a,b       subset of oracle,latent-ema,latent-ema-var,sup,cross (default all)
+  --remedies a,b       subset of ${REMEDY_NAMES.join(',')} (default all)
   --probe-n N, --probe-pairs N   held-out probe transitions / counterfactual pairs
   --save-runs DIR      keep every trained model as a run directory (for lamkit analyze --run)
   --merge D1,D2        combine the results.json of sweeps run in parallel into --out
