@@ -5,7 +5,7 @@
 // does not take the geometry, the im2col conv runs and one pass applies bias + activation.
 // The fallback equals the three unfused kernels bit for bit (same float32 add, same compare-and-
 // select as lam_f32_relu / lam_f32_leaky_relu, NaN kept).
-// Test: test/graph/fuse*.test.ts, test/kernels (single-op), native/tests/executor_test.cpp.
+// Test: native/tests/conv2d_bias_act_test.cpp, test/graph/fuse-kernel.test.ts, test/graph/fuse.test.ts.
 #include <lamkit/kernels.h>
 
 #include "conv2d_direct.h"
