@@ -17,11 +17,14 @@ namespace {
 // Where direct beats im2col + SGEMM (measured on Zen 3, conv64 / grid32 layers, batch 1–64,
 // 1 and 2 threads; see benchmarks/onnx/README.md).
 bool direct_is_faster(int64_t N, int64_t OC, const ConvGeom& g) {
-  // Single-thread CPU time, direct / im2col (Zen 3, loaded machine, ±15%): conv64 layers at
-  // batch 1 with ≥ 64 output pixels 0.82–0.93 (16 pixels: 1.15–1.5, where im2col's column
-  // matrix is smaller than W and the unpacked skinny SGEMM needs no repack); batch 32
-  // 0.8–1.1. grid32 (batch 16): OC = 8 layers 1.2–1.25 (16-channel tiles half empty).
-  return N * g.OH * g.OW >= 64 && OC > 8;
+  // Direct / im2col, conv64 layers (Zen 3, loaded machine, so ±15%; rerun
+  // benchmarks/onnx/conv-direct-ab.mjs): ≥ 64 output pixels and ≥ 96 taps 0.6–0.9 (batch 1,
+  // 2 threads: one parallel region instead of im2col's + the GEMM's) and 0.75–0.95 at batch
+  // 32–64; 16 output pixels (batch-1 4×4 layers) ≈ 1.0–1.5: im2col's column matrix is smaller
+  // than W and the skinny SGEMM needs no repack; 3-channel layers (48 taps) 1.0–1.3: the tile
+  // epilogue is a large share of a short tap loop. grid32 OC = 8: 1.2 (half-empty 16-channel
+  // tiles).
+  return N * g.OH * g.OW >= 64 && OC > 8 && g.C * g.KH * g.KW >= 64;
 }
 
 }  // namespace
