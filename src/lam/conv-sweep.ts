@@ -417,7 +417,12 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
 
 /** Combines sweeps run in parallel (e.g. `--groups leakage,vq` and `--groups remedies,collapse`). */
 export function mergeSweeps(parts: SweepResult[], o: Pick<SweepOptions, 'strengths'>): SweepResult {
-  const runs = parts.flatMap((p) => p.runs);
+  // A cell run by two parts (e.g. the matched group's recon baseline) counts once per seed.
+  const seen = new Set<string>();
+  const runs = parts.flatMap((p) => p.runs).filter((r) => {
+    const key = `${r.group}|${r.config}|${r.strength}|${r.seed}`;
+    return !seen.has(key) && seen.add(key) !== undefined;
+  });
   const summary = summarise(runs);
   return { runs, summary, checks: evaluateChecks(summary, o) };
 }
