@@ -4,6 +4,7 @@
  *
  *   node benchmarks/train/ab.mjs --a OLD.node --b NEW.node [--preset linear-exo] [--threads 1]
  *                                [--steps N] [--rounds 12] [--batch B]
+ *                                [--env-a NAME=VALUE] [--env-b NAME=VALUE]
  *
  * Why: on a shared, loaded machine two separate runs are not comparable; here both builds run
  * the same tape on the same feeds in alternating rounds (A B B A …), so a slow phase of the
@@ -14,6 +15,9 @@
  * that reorders sums may move the last bits, a bug moves more) — so it needs the loss output.
  * Needs dist/ (npm run build:ts). Build a second addon e.g. with
  *   node node_modules/cmake-js/bin/cmake-js build --out /tmp/b --CDLAMKIT_CUDA=OFF
+ * Or A/B one build against itself with a kernel switch the addon reads per call (both sides
+ * then share one addon instance): --env-a / --env-b set NAME=VALUE during that side's runs only,
+ * e.g. --a build/Release/lamkit.node --b build/Release/lamkit.node --env-a LAMKIT_CONV_GRAD_DIRECT=0.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -32,6 +36,8 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     rounds: { type: 'string', default: '12' },
     batch: { type: 'string' },
+    'env-a': { type: 'string' },
+    'env-b': { type: 'string' },
   },
 });
 if (!values.a || !values.b) {
@@ -45,6 +51,26 @@ const positive = (flag, v) => {
     process.exit(2);
   }
   return n;
+};
+// --env-a / --env-b: NAME=VALUE set while that side runs (the other side sees the original value).
+const envSpec = (flag) => {
+  const v = values[flag];
+  if (v === undefined) return null;
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(v);
+  if (!m) {
+    console.error(`ab.mjs: --${flag} must be NAME=VALUE, got '${v}'`);
+    process.exit(2);
+  }
+  return { name: m[1], value: m[2], original: process.env[m[1]] };
+};
+const envs = { a: envSpec('env-a'), b: envSpec('env-b') };
+const restore = (e) => {
+  if (e.original === undefined) delete process.env[e.name];
+  else process.env[e.name] = e.original;
+};
+const applyEnv = (k) => {
+  for (const e of [envs.a, envs.b]) if (e) restore(e);
+  if (envs[k]) process.env[envs[k].name] = envs[k].value;
 };
 const threads = positive('threads', values.threads);
 const rounds = positive('rounds', values.rounds);
@@ -86,6 +112,7 @@ const sides = ['a', 'b'].map((k) => {
 // Correctness first: fresh models, same steps, compare the loss outputs.
 for (const s of sides) {
   s.addon.setThreads(threads);
+  applyEnv(s.k);
   const m = compileOn(plan, s.backend);
   s.losses = m.run(feeds, steps);
   m.dispose();
@@ -104,6 +131,7 @@ for (let r = 0; r < rounds + 1; r++) {
     const s = sides[i];
     // Each addon has its own pool; the thread count is per addon.
     s.addon.setThreads(threads);
+    applyEnv(s.k);
     const c0 = cpuNow();
     const t0 = performance.now();
     models[i].run(feeds, steps);
@@ -115,9 +143,10 @@ for (let r = 0; r < rounds + 1; r++) {
   }
 }
 const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)];
+for (const e of [envs.a, envs.b]) if (e) restore(e);
 console.log(`A/B ${values.preset} batch ${batch}, ${threads} thread(s), ${steps} steps × ${rounds} rounds; max |loss A − loss B| = ${maxDiff.toExponential(2)}`);
 for (const s of sides)
-  console.log(`  ${s.k.toUpperCase()} ${s.path}: median ${med(s.ms).toFixed(4)} ms/step (best ${Math.min(...s.ms).toFixed(4)}), CPU ${(s.cpu / (rounds * steps)).toFixed(4)} ms/step`);
+  console.log(`  ${s.k.toUpperCase()} ${s.path}${envs[s.k] ? ` (${values[`env-${s.k}`]})` : ''}: median ${med(s.ms).toFixed(4)} ms/step (best ${Math.min(...s.ms).toFixed(4)}), CPU ${(s.cpu / (rounds * steps)).toFixed(4)} ms/step`);
 const [A, B] = sides;
 console.log(`  B/A time: median ${(med(B.ms) / med(A.ms)).toFixed(3)}×, best ${(Math.min(...B.ms) / Math.min(...A.ms)).toFixed(3)}×, CPU ${(B.cpu / A.cpu).toFixed(3)}×`);
 for (const m of models) m.dispose();
