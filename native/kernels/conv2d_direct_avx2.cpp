@@ -33,6 +33,7 @@
 
 #include "conv2d_direct_wcache.h"
 #include "conv_pad.h"
+#include "transpose8_avx2.h"
 #include "runtime/thread_pool.h"
 
 namespace {
@@ -41,6 +42,7 @@ using lamkit::ConvEpilogue;
 using lamkit::ConvGeom;
 using lamkit::PackedWeightCache;
 using lamkit::PackedWeights;
+using lamkit::transpose8;
 
 const int kOB = 16;  // output channels per block
 const int kP = 6;    // output pixels per register tile
@@ -51,26 +53,6 @@ float* scratch(std::vector<float>& v, int64_t n) {
   // 64-byte aligned start so every packed weight row is one cache line.
   uintptr_t a = (uintptr_t)v.data();
   return (float*)((a + 63) & ~(uintptr_t)63);
-}
-
-// In-place 8×8 transpose: r[i][j] ← r[j][i].
-inline void transpose8(__m256 r[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
 // wp[k·16 + r] = W[oc0 + r][k] (0 past OC) for one 16-channel block.

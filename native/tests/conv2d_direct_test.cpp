@@ -37,6 +37,29 @@ static double act_ref(double v, const Epi& e) {
   return v;
 }
 
+// conv(x, w) [+ bias] in float64, every tap visited once (no activation).
+static std::vector<double> ref_conv(const Shape& s, const std::vector<float>& x, const std::vector<float>& w,
+                                    const float* bias) {
+  const lamkit::ConvGeom g = geom(s);
+  std::vector<double> ref((size_t)(s.N * s.OC * g.OH * g.OW), 0.0);
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t oc = 0; oc < s.OC; ++oc)
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          double sum = bias ? bias[oc] : 0.0;
+          for (int64_t c = 0; c < s.C; ++c)
+            for (int64_t kh = 0; kh < s.KH; ++kh)
+              for (int64_t kw = 0; kw < s.KW; ++kw) {
+                const int64_t ih = oh * s.sh - s.ph + kh * s.dh, iw = ow * s.sw - s.pw + kw * s.dw;
+                if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;
+                sum += (double)x[(size_t)(((n * s.C + c) * s.H + ih) * s.W + iw)] *
+                       w[(size_t)(((oc * s.C + c) * s.KH + kh) * s.KW + kw)];
+              }
+          ref[(size_t)(((n * s.OC + oc) * g.OH + oh) * g.OW + ow)] = sum;
+        }
+  return ref;
+}
+
 static void check_shape(lt::ErrTracker& et, lt::Rng& r, const Shape& s, const Epi& e, int acc) {
   const lamkit::ConvGeom g = geom(s);
   if (g.OH <= 0 || g.OW <= 0) return;
@@ -47,22 +70,7 @@ static void check_shape(lt::ErrTracker& et, lt::Rng& r, const Shape& s, const Ep
   ep.bias = e.bias ? bias.data() : nullptr;
   ep.act = e.act;
   ep.slope = e.slope;
-  std::vector<double> ref((size_t)ny, 0.0);
-  for (int64_t n = 0; n < s.N; ++n)
-    for (int64_t oc = 0; oc < s.OC; ++oc)
-      for (int64_t oh = 0; oh < g.OH; ++oh)
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
-          double sum = 0;
-          for (int64_t c = 0; c < s.C; ++c)
-            for (int64_t kh = 0; kh < s.KH; ++kh)
-              for (int64_t kw = 0; kw < s.KW; ++kw) {
-                const int64_t ih = oh * s.sh - s.ph + kh * s.dh, iw = ow * s.sw - s.pw + kw * s.dw;
-                if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;
-                sum += (double)x[(size_t)(((n * s.C + c) * s.H + ih) * s.W + iw)] *
-                       w[(size_t)(((oc * s.C + c) * s.KH + kh) * s.KW + kw)];
-              }
-          ref[(size_t)(((n * s.OC + oc) * g.OH + oh) * g.OW + ow)] = sum + (e.bias ? bias[(size_t)oc] : 0.0);
-        }
+  const std::vector<double> ref = ref_conv(s, x, w, e.bias ? bias.data() : nullptr);
   const double K = (double)(s.C * s.KH * s.KW);
   // threads = 1 against the reference, then threads = 2 from the same start: bitwise equal.
   std::vector<float> start, first;
@@ -116,23 +124,12 @@ static void check_weight_cache(lt::ErrTracker& et, lt::Rng& r) {
       const int64_t ny = sh.OC * g.OH * g.OW, K = sh.C * sh.KH * sh.KW;
       std::vector<float> y((size_t)ny, NAN);
       lamkit::conv2d_direct_avx2(x.data(), w.data(), y.data(), 1, sh.OC, g, 0, lamkit::ConvEpilogue());
+      const std::vector<double> ref = ref_conv(sh, x, w, nullptr);
       int64_t bad = 0;
-      for (int64_t oc = 0; oc < sh.OC; ++oc)
-        for (int64_t oh = 0; oh < g.OH; ++oh)
-          for (int64_t ow = 0; ow < g.OW; ++ow) {
-            double sum = 0;
-            for (int64_t c = 0; c < sh.C; ++c)
-              for (int64_t kh = 0; kh < sh.KH; ++kh)
-                for (int64_t kw = 0; kw < sh.KW; ++kw) {
-                  const int64_t ih = oh * sh.sh - sh.ph + kh, iw = ow * sh.sw - sh.pw + kw;
-                  if (ih < 0 || ih >= sh.H || iw < 0 || iw >= sh.W) continue;
-                  sum += (double)x[(size_t)((c * sh.H + ih) * sh.W + iw)] *
-                         w[(size_t)(((oc * sh.C + c) * sh.KH + kh) * sh.KW + kw)];
-                }
-            const float got = y[(size_t)((oc * g.OH + oh) * g.OW + ow)];
-            et.add(got, sum, 2e-6 * sqrt((double)K + 1) + 1e-6, 1e-5);
-            if (!(fabs(got - sum) <= 1e-3)) ++bad;
-          }
+      for (int64_t i = 0; i < ny; ++i) {
+        et.add(y[(size_t)i], ref[(size_t)i], 2e-6 * sqrt((double)K + 1) + 1e-6, 1e-5);
+        if (!(fabs(y[(size_t)i] - ref[(size_t)i]) <= 1e-3)) ++bad;
+      }
       CHECK(bad == 0, "weight cache: %s, threads %d: %lld stale outputs", what, threads, (long long)bad);
     };
     run_and_check(s, "first call");

@@ -6,9 +6,11 @@ export interface ConvGeomCase {
   stride: [number, number]; padding: [number, number]; dilation: [number, number];
 }
 
-const g = (name: string, N: number, C: number, H: number, W: number, OC: number, KH: number, KW: number, s: [number, number] = [1, 1], p: [number, number] = [0, 0], d: [number, number] = [1, 1]): ConvGeomCase => ({
+/** One geometry: stride s, padding p, dilation d as [h, w] (also used by the direct-kernel tests). */
+export const convCase = (name: string, N: number, C: number, H: number, W: number, OC: number, KH: number, KW: number, s: [number, number] = [1, 1], p: [number, number] = [0, 0], d: [number, number] = [1, 1]): ConvGeomCase => ({
   name, N, C, H, W, OC, KH, KW, stride: s, padding: p, dilation: d,
 });
+const g = convCase;
 
 export const CONV_CASES: ConvGeomCase[] = [
   g('1×1×1×1 k1', 1, 1, 1, 1, 1, 1, 1),

@@ -11,11 +11,9 @@ import { type TensorData, runSingleOp } from '../../src/backends/single-op.js';
 import { compare } from '../harness/compare.js';
 import { testBackends } from '../harness/backends.js';
 import { Rng, normal, testSeed } from '../harness/data.js';
-import { type ConvGeomCase, convAttrs } from '../harness/conv-cases.js';
+import { type ConvGeomCase, convAttrs, convCase, outSize } from '../harness/conv-cases.js';
 
-const g = (name: string, N: number, C: number, H: number, W: number, OC: number, KH: number, KW: number, s: [number, number], p: [number, number], d: [number, number] = [1, 1]): ConvGeomCase => ({
-  name, N, C, H, W, OC, KH, KW, stride: s, padding: p, dilation: d,
-});
+const g = convCase;
 
 const CASES: ConvGeomCase[] = [
   g('k1 s1 p0 OW<6', 2, 3, 5, 3, 4, 1, 1, [1, 1], [0, 0]),
@@ -61,8 +59,7 @@ describe.skipIf(!direct)(`conv2d direct kernel (native-cpu ${isa}) vs reference`
       it(`${c.name} ${acc ? '+=' : '='}`, () => {
         const rng = new Rng(seed + 31 * ci + (acc ? 1 : 0));
         const inputs = [normal(rng, c.N * c.C * c.H * c.W), normal(rng, c.OC * c.C * c.KH * c.KW)];
-        const OH = Math.floor((c.H + 2 * c.padding[0] - c.dilation[0] * (c.KH - 1) - 1) / c.stride[0]) + 1;
-        const OW = Math.floor((c.W + 2 * c.padding[1] - c.dilation[1] * (c.KW - 1) - 1) / c.stride[1]) + 1;
+        const [OH, OW] = outSize(c);
         const init = acc ? normal(rng, c.N * c.OC * OH * OW) : undefined;
         const ref = runSingleOp(oracle, { op: 'conv2d', inputShapes: [[c.N, c.C, c.H, c.W], [c.OC, c.C, c.KH, c.KW]], attrs: convAttrs(c), acc }, inputs, [init]);
         const tol = { a0: 2e-6, rtol: 1e-5, nmse: 1e-10, K: c.C * c.KH * c.KW };
