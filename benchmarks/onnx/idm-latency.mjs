@@ -22,8 +22,8 @@
  * overloaded machine wall time mostly measures waiting for a core, CPU time the work done.
  * Prints a markdown table, writes JSON.
  *
- * --profile adds a per-op breakdown: each lamkit tape instruction timed alone on native-cpu
- * (src/backends/single-op.ts, same kernels and executor), and onnxruntime's own profiler
+ * --profile adds a per-op breakdown: each planned lamkit tape instruction (after fusion) timed
+ * alone on native-cpu on the model's own arena (same kernels and executor), and onnxruntime's own profiler
  * (per-node durations, summed by op type), so a gap can be traced to the ops that cause it.
  */
 import { execSync } from 'node:child_process';
@@ -63,7 +63,6 @@ const { nativeCpuFactory } = await import(join(dist, 'backends', 'native-cpu.js'
 const { exportGraph } = await import(join(dist, 'onnx', 'export.js'));
 const { Rng } = await import(join(dist, 'data', 'rng.js'));
 const { LAMKIT_VERSION } = await import(join(dist, 'version.js'));
-const { prepareSingleOp } = await import(join(dist, 'backends', 'single-op.js'));
 const ort = await import('onnxruntime-node');
 
 const backend = await nativeCpuFactory.create();
@@ -183,31 +182,36 @@ for (const B of batches) {
     maxDiff: d.max,
     samples,
   });
-  if (values.profile) rows[rows.length - 1].profile = await profile(g, p, bytes, feeds);
+  if (values.profile) rows[rows.length - 1].profile = await profile(g, p, bytes, feeds, model);
   await session.release();
   model.dispose?.();
 }
 
-/** Per-op times (ms, median of 10) of lamkit's instructions and onnxruntime's nodes. */
-async function profile(g, p, bytes, feeds) {
+/**
+ * Per-op times (ms, median of 10) of lamkit's planned instructions and onnxruntime's nodes.
+ * Each tape instruction of the plan (after fusion: conv2d_bias_act where conv → bias → relu
+ * fused) runs alone as a one-instruction program on the model's arena after a real run, so it
+ * reads the same parameters and activations.
+ */
+async function profile(g, p, bytes, feeds, model) {
   const lam = {};
   const nodes = [];
-  const rngP = new Rng(3);
-  for (const n of g.graph.nodes) {
-    if (n.phase !== 'forward') continue;
-    const inputs = n.inputs.filter((v) => v !== null);
-    const data = inputs.map((v) => (v.dtype === 'i32' ? new Int32Array(v.size) : rngP.fillNormal(new Float32Array(v.size))));
-    const op = prepareSingleOp(backend, { op: n.op, inputShapes: inputs.map((v) => v.shape), attrs: n.attrs, acc: n.acc, guard: 0 }, data);
-    op.run(2);
+  const arena = model.runner.readArena(0, p.program.arenaFloats);
+  for (const o of p.ops) {
+    if (o.phase === 'io' || o.op === 'STEP_INCREMENT') continue;
+    const tape = p.program.tape.slice(o.at, o.at + o.words);
+    const exe = backend.compile({ tape, arenaFloats: p.program.arenaFloats, feedFloatsPerStep: 0, outFloatsPerStep: 0 });
+    exe.writeArena(0, arena);
+    exe.run(null, { steps: 2 });
     const ts = [];
     for (let i = 0; i < 10; i++) {
       const t0 = performance.now();
-      op.run(1);
+      exe.run(null, { steps: 1 });
       ts.push(performance.now() - t0);
     }
-    op.dispose();
-    lam[n.op] = (lam[n.op] ?? 0) + stats(ts).median;
-    nodes.push({ name: n.name, op: n.op, ms: stats(ts).median, shapes: inputs.map((v) => v.shape) });
+    exe.dispose();
+    lam[o.op] = (lam[o.op] ?? 0) + stats(ts).median;
+    nodes.push({ name: o.name, op: o.op, ms: stats(ts).median, gflop: o.flops / 1e9 });
   }
   const prefix = join(root, 'build-onnx-profile');
   const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', enableProfiling: true, profileFilePrefix: prefix });
@@ -250,8 +254,8 @@ for (const r of rows.filter((x) => x.profile)) {
   for (let i = 0; i < Math.max(L.length, O.length); i++)
     console.log(`| ${L[i]?.[0] ?? ''} | ${L[i] ? L[i][1].toFixed(3) : ''} | | ${O[i]?.[0] ?? ''} | ${O[i] ? O[i][1].toFixed(3) : ''} |`);
   const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
-  const convs = r.profile.lamkitNodes.filter((n) => n.op === 'conv2d');
-  console.log(`| lamkit conv2d by layer | ${convs.map((n) => `${n.name} ${n.ms.toFixed(3)}`).join(' · ')} | | | |`);
+  const convs = r.profile.lamkitNodes.filter((n) => n.op.startsWith('conv2d'));
+  console.log(`| lamkit conv by layer | ${convs.map((n) => `${n.name} ${n.ms.toFixed(3)}`).join(' · ')} | | | |`);
   console.log(`| **sum** | ${sum(r.profile.lamkit).toFixed(3)} | | **sum** | ${sum(r.profile.ort).toFixed(3)} |`);
 }
 writeFileSync(values.json, JSON.stringify({ env, rows }, null, 2));
