@@ -2,9 +2,11 @@
 // ISA (lam_isa_name, lowered by lam_force_isa) is avx2 or avx512 and the geometry is one where it
 // beats im2col + SGEMM; otherwise it returns false and the caller takes the im2col path.
 // LAMKIT_CONV_DIRECT (read per call, so tests and A/B runs can flip it in-process):
-//   0 = never (im2col everywhere), 1 = every geometry the kernel takes, unset/other = measured rule.
+//   0 = never (im2col everywhere), 1 = every geometry the kernel takes, unset = measured rule;
+//   any other value is ignored with a warning on stderr (once).
 #include "conv2d_direct.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +14,10 @@
 
 namespace lamkit {
 
+#if defined(__x86_64__) && !defined(__wasm__)
 namespace {
 
-// Where direct beats im2col + SGEMM (measured on Zen 3, conv64 / grid32 layers, batch 1–64,
-// 1 and 2 threads; see benchmarks/onnx/README.md).
+// Where direct beats im2col + SGEMM (benchmarks/onnx/README.md).
 bool direct_is_faster(int64_t N, int64_t OC, const ConvGeom& g) {
   // Direct / im2col, conv64 layers (Zen 3, loaded machine, so ±15%; rerun
   // benchmarks/onnx/conv-direct-ab.mjs): ≥ 64 output pixels and ≥ 96 taps 0.6–0.9 (batch 1,
@@ -28,6 +30,7 @@ bool direct_is_faster(int64_t N, int64_t OC, const ConvGeom& g) {
 }
 
 }  // namespace
+#endif
 
 bool conv2d_direct(const float* x, const float* w, float* y, int64_t N, int64_t OC,
                    const ConvGeom& g, int acc, const ConvEpilogue& ep) {
@@ -35,6 +38,14 @@ bool conv2d_direct(const float* x, const float* w, float* y, int64_t N, int64_t 
   const char* isa = lam_isa_name();
   if (strcmp(isa, "avx2") != 0 && strcmp(isa, "avx512") != 0) return false;
   const char* mode = getenv("LAMKIT_CONV_DIRECT");
+  if (mode && *mode && strcmp(mode, "0") != 0 && strcmp(mode, "1") != 0) {
+    static bool warned = false;  // a benign race at worst prints twice
+    if (!warned) {
+      warned = true;
+      fprintf(stderr, "lamkit: LAMKIT_CONV_DIRECT='%s' ignored (expected 0 or 1; unset = automatic)\n", mode);
+    }
+    mode = nullptr;
+  }
   if (mode && !strcmp(mode, "0")) return false;
   if (!(mode && !strcmp(mode, "1")) && !direct_is_faster(N, OC, g)) return false;
   return conv2d_direct_avx2(x, w, y, N, OC, g, acc, ep);
