@@ -9,6 +9,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "transpose8_avx2.h"
+
 namespace {
 
 // Accumulators are named scalars, not arrays: GCC kept __m256 arrays on the stack and stored
@@ -52,26 +54,6 @@ void tile(const float* const* rows, int64_t nrows, int64_t ni, int64_t istride,
   if (NP > 5) _mm256_storeu_ps(acc + 80, c50), _mm256_storeu_ps(acc + 88, c51);
 }
 #undef LAM_ROW
-
-// In-register 8×8 transpose: r[i][k] → r[k][i].
-inline void transpose8(__m256* r) {
-  const __m256 a0 = _mm256_unpacklo_ps(r[0], r[1]), a1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 a2 = _mm256_unpacklo_ps(r[2], r[3]), a3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 a4 = _mm256_unpacklo_ps(r[4], r[5]), a5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 a6 = _mm256_unpacklo_ps(r[6], r[7]), a7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 b0 = _mm256_shuffle_ps(a0, a2, 0x44), b1 = _mm256_shuffle_ps(a0, a2, 0xEE);
-  const __m256 b2 = _mm256_shuffle_ps(a1, a3, 0x44), b3 = _mm256_shuffle_ps(a1, a3, 0xEE);
-  const __m256 b4 = _mm256_shuffle_ps(a4, a6, 0x44), b5 = _mm256_shuffle_ps(a4, a6, 0xEE);
-  const __m256 b6 = _mm256_shuffle_ps(a5, a7, 0x44), b7 = _mm256_shuffle_ps(a5, a7, 0xEE);
-  r[0] = _mm256_permute2f128_ps(b0, b4, 0x20);
-  r[1] = _mm256_permute2f128_ps(b1, b5, 0x20);
-  r[2] = _mm256_permute2f128_ps(b2, b6, 0x20);
-  r[3] = _mm256_permute2f128_ps(b3, b7, 0x20);
-  r[4] = _mm256_permute2f128_ps(b0, b4, 0x31);
-  r[5] = _mm256_permute2f128_ps(b1, b5, 0x31);
-  r[6] = _mm256_permute2f128_ps(b2, b6, 0x31);
-  r[7] = _mm256_permute2f128_ps(b3, b7, 0x31);
-}
 
 }  // namespace
 

@@ -11,11 +11,7 @@ import { type TensorData, runSingleOp } from '../../src/backends/single-op.js';
 import { compare } from '../harness/compare.js';
 import { testBackends } from '../harness/backends.js';
 import { Rng, normal, testSeed } from '../harness/data.js';
-import { type ConvGeomCase, convAttrs, outSize } from '../harness/conv-cases.js';
-
-const g = (name: string, N: number, C: number, H: number, W: number, OC: number, KH: number, KW: number, s: [number, number], p: [number, number], d: [number, number] = [1, 1]): ConvGeomCase => ({
-  name, N, C, H, W, OC, KH, KW, stride: s, padding: p, dilation: d,
-});
+import { type ConvGeomCase, convAttrs, convCase as g, outSize } from '../harness/conv-cases.js';
 
 const CASES: ConvGeomCase[] = [
   g('conv64-like k4 s2 p1', 3, 16, 16, 16, 16, 4, 4, [2, 2], [1, 1]),
