@@ -41,4 +41,20 @@ inline int launch_status() { return (int)cudaGetLastError(); }
 
 __device__ __forceinline__ float store_acc(float old, float v, int acc) { return acc ? old + v : v; }
 
+// Block-wide sum (any blockDim multiple of 32, ≤ 1024); the result is valid in thread 0.
+// Shared by the reductions (reduce.cu) and the row normalisation (l2_normalize.cu).
+__device__ __forceinline__ float block_sum(float v) {
+  __shared__ float warp_sums[32];
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+  const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
+  __syncthreads();  // warp_sums may still be read by a previous call
+  if (lane == 0) warp_sums[wid] = v;
+  __syncthreads();
+  const int nw = (blockDim.x + 31) >> 5;
+  v = (threadIdx.x < nw) ? warp_sums[threadIdx.x] : 0.f;
+  if (wid == 0)
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+  return v;
+}
+
 }  // namespace lamcuda

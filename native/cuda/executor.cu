@@ -80,6 +80,8 @@ const OpSig* sig_of(int op) {
     case LAM_OP_SCATTER_ADD_ROWS: { static const OpSig s = {"scatter_add_rows", "pxpiii", "src,idx,table,N,D,K"}; return &s; }
     case LAM_OP_FILL: { static const OpSig s = {"fill", "pif", "y,n,value"}; return &s; }
     case LAM_OP_COPY: { static const OpSig s = {"copy", "ppii", "x,y,n,acc"}; return &s; }
+    case LAM_OP_L2_NORMALIZE: { static const OpSig s = {"l2_normalize", "ppiif", "x,y,rows,len,eps"}; return &s; }
+    case LAM_OP_L2_NORMALIZE_BACKWARD: { static const OpSig s = {"l2_normalize_backward", "pppiifi", "x,dy,dx,rows,len,eps,acc"}; return &s; }
     case LAM_OP_CONV2D_BIAS_ACT: { static const OpSig s = {"conv2d_bias_act", "pppp" GEOMK "f", "x,w,b,y,N,C,H,W,OC,KH,KW,sh,sw,ph,pw,dh,dw,OH,OW,act,slope"}; return &s; }
     default: return nullptr;
   }
@@ -127,6 +129,8 @@ void extents_of(int op, const int32_t* w, int64_t* e) {
     case LAM_OP_GATHER_ROWS: e[0] = I(5) * I(4); e[1] = I(3); e[2] = I(3) * I(4); break;
     case LAM_OP_SCATTER_ADD_ROWS: e[0] = I(3) * I(4); e[1] = I(3); e[2] = I(5) * I(4); break;
     case LAM_OP_FILL: e[0] = I(1); break;
+    case LAM_OP_L2_NORMALIZE: e[0] = e[1] = I(2) * I(3); break;
+    case LAM_OP_L2_NORMALIZE_BACKWARD: e[0] = e[1] = e[2] = I(3) * I(4); break;
     default: break;
   }
 }
@@ -294,6 +298,8 @@ int enqueue(lam_cuda_plan* p, const Instr& ins, int index, int b) {
                                       w[10], 0, IP(11), p->dflag, tag, s);
     case LAM_OP_SGD_UPDATE: return lam_cuda_f32_sgd_update(P(0), P(1), P(2), I(3), F(4), F(5), F(6), s);
     case LAM_OP_EMA_UPDATE: return lam_cuda_f32_ema_update(P(0), P(1), I(2), F(3), s);
+    case LAM_OP_L2_NORMALIZE: return lam_cuda_f32_l2_normalize(P(0), P(1), I(2), I(3), F(4), s);
+    case LAM_OP_L2_NORMALIZE_BACKWARD: return lam_cuda_f32_l2_normalize_backward(P(0), P(1), P(2), I(3), I(4), F(5), w[6], s);
     case LAM_OP_VQ_NEAREST: return lam_cuda_f32_vq_nearest(P(0), P(1), IP(2), I(3), I(4), I(5), s);
     case LAM_OP_GATHER_ROWS:
       return lam_cuda_f32_gather_rows_checked(P(0), IP(1), P(2), I(3), I(4), I(5), p->dflag, tag, s);

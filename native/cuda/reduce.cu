@@ -21,20 +21,7 @@ using lamcuda::grid_for;
 using lamcuda::kThreads;
 using lamcuda::launch_status;
 
-// Block-wide sum (any blockDim multiple of 32, ≤ 1024); the result is valid in thread 0.
-__device__ float block_sum(float v) {
-  __shared__ float warp_sums[32];
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
-  __syncthreads();  // warp_sums may still be read by a previous call
-  if (lane == 0) warp_sums[wid] = v;
-  __syncthreads();
-  const int nw = (blockDim.x + 31) >> 5;
-  v = (threadIdx.x < nw) ? warp_sums[threadIdx.x] : 0.f;
-  if (wid == 0)
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  return v;
-}
+using lamcuda::block_sum;
 
 // inner == 1: block per row.
 __global__ void k_rowsum(const float* __restrict__ x, float* y, int64_t len, float mul, int acc) {

@@ -321,6 +321,26 @@ void test_bias_reduce() {
                CPU(lam_f32_mean_axis(x.data(), out, r.o, r.l, r.i, acc)));
     expect_same("reduce x", dx, x);
   }
+  // l2_normalize(_backward): rows × len (short embeddings in big batches, one long row, len 1).
+  for (const R& r : {R{1, 1, 0}, R{5, 7, 0}, R{64, 128, 0}, R{3, 4097, 0}, R{1000, 33, 0}}) {
+    const int64_t n = r.o * r.l;
+    auto x = rnd(n, 2.f), dy = rnd(n);
+    Dev dx(x), ddy(dy);
+    char nm[64];
+    snprintf(nm, sizeof nm, " [%lld,%lld]", (long long)r.o, (long long)r.l);
+    both_modes(std::string("l2_normalize_backward") + nm, n, (double)r.l,
+               GPU(lam_cuda_f32_l2_normalize_backward(dx.p, ddy.p, out, r.o, r.l, 1e-8f, acc, nullptr)),
+               CPU(lam_f32_l2_normalize_backward(x.data(), dy.data(), out, r.o, r.l, 1e-8f, acc)), 1e-5);
+    std::vector<float> ref = nan_vec(n);
+    lam_f32_l2_normalize(x.data(), ref.data(), r.o, r.l, 1e-8f);
+    Dev dy_out(nan_vec(n));
+    die_cuda(lam_cuda_f32_l2_normalize(dx.p, dy_out.p, r.o, r.l, 1e-8f, nullptr), "l2_normalize");
+    compare(std::string("l2_normalize") + nm, dy_out.get("l2_normalize"), ref, (double)r.l, 1e-6);
+    Dev inplace(x);  // y aliasing x
+    die_cuda(lam_cuda_f32_l2_normalize(inplace.p, inplace.p, r.o, r.l, 1e-8f, nullptr), "l2_normalize in place");
+    compare(std::string("l2_normalize in place") + nm, inplace.get("l2_normalize in place"), ref, (double)r.l, 1e-6);
+    expect_same("l2_normalize x", dx, x);
+  }
 }
 
 void test_concat_mse() {

@@ -95,6 +95,12 @@ int lam_cuda_i32_increment(int32_t* counter, cudaStream_t stream);
 int lam_cuda_f32_check_finite(const float* x, int64_t n, int32_t* flag, int32_t tag,
                               cudaStream_t stream);
 
+/* ---- row L2 normalisation, x [rows, len] (native/cuda/l2_normalize.cu) ----------------------- */
+int lam_cuda_f32_l2_normalize(const float* x, float* y, int64_t rows, int64_t len, float eps,
+                              cudaStream_t stream);
+int lam_cuda_f32_l2_normalize_backward(const float* x, const float* dy, float* dx, int64_t rows,
+                                       int64_t len, float eps, int acc, cudaStream_t stream);
+
 /* ---- reductions and loss (native/cuda/reduce.cu) ------------------------------------------- */
 int lam_cuda_f32_bias_grad(const float* dy, float* db, int64_t N, int64_t C, int64_t S, int acc,
                            cudaStream_t stream);
