@@ -19,9 +19,10 @@
 //   class, summing over (tap, oc) steps: 2 W loads, 6 broadcasts of the zero-padded,
 //   channel-last dy copy, 12 FMAs; the tile is then stored into NCHW dx. Threads take images.
 // Taken for AVX2/AVX-512 CPUs (not under lam_force_isa("scalar")), not for 1×1 stride-1
-// unpadded convolutions (plain GEMMs already), and only when padding the 16-lane dimension
-// (OC for the filter, C for the input) wastes ≤ 25% of the FMAs. LAMKIT_CONV_GRAD_DIRECT=0
-// turns them off (im2col everywhere), for A/B runs with one build.
+// unpadded convolutions (plain GEMMs already), only when padding the 16-lane dimension (OC for
+// the filter, C for the input) wastes ≤ 25% of the FMAs, and (the measured rule, see
+// kMinPixels*) only with enough pixels per call. LAMKIT_CONV_GRAD_DIRECT=0 turns them off,
+// =1 drops the pixel rule (tests, A/B runs with one build).
 // Test: native/tests/conv2d_grad_direct_test.cpp, test/kernels/conv2d-grad-direct.test.ts.
 #include "conv2d_grad_direct.h"
 
@@ -48,13 +49,23 @@ const int kLanes = 16, kTile = 6;
 // 1, 2, 4, 8, 16 images; 4–8 best, 16 ~4% slower, 1 up to 20% slower on deep layers.)
 const int64_t kBlockDy = 64 * 1024, kBlockAll = 128 * 1024;
 
-// The ISA, and LAMKIT_CONV_GRAD_DIRECT=0 (read per call so A/B runs can flip it in-process).
-bool isa_ok() {
-  const char* mode = getenv("LAMKIT_CONV_GRAD_DIRECT");
-  if (mode && !strcmp(mode, "0")) return false;
+// LAMKIT_CONV_GRAD_DIRECT (read per call, so tests and A/B runs can flip it in-process):
+// 0 = never (im2col everywhere), 1 = every geometry the kernels take, else the measured rule.
+enum Mode { kNever, kAlways, kRule };
+Mode mode() {
   const char* isa = lam_isa_name();
-  return !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
+  if (strcmp(isa, "avx2") != 0 && strcmp(isa, "avx512") != 0) return kNever;
+  const char* m = getenv("LAMKIT_CONV_GRAD_DIRECT");
+  if (m && !strcmp(m, "0")) return kNever;
+  return m && !strcmp(m, "1") ? kAlways : kRule;
 }
+
+// The measured rule: enough pixels (N·OH·OW) per call to amortise the per-call work (packing
+// W or unpacking dW, ∝ the weights) against the tiles (∝ weights × pixels). Conv64 layer
+// shapes at batch 1/4/8/32, direct / im2col CPU time: filter 1.4 at 16 pixels, 0.96–1.14 at
+// 64, ≤ 1.0 from 128; input (packs W per call) 1.8–1.9 at 16, 1.1–1.2 at 64, ~1.0 at 128–256,
+// 0.82–0.95 at 512 and more.
+const int64_t kMinPixelsFilter = 128, kMinPixelsInput = 256;
 
 bool geometry_ok(const ConvGeom& g) {
   if (g.C <= 0 || g.H <= 0 || g.W <= 0 || g.KH <= 0 || g.KW <= 0 || g.sh <= 0 || g.sw <= 0 ||
@@ -111,8 +122,10 @@ struct Classes {
 
 bool conv2d_backward_filter_direct(const float* x, const float* dy, float* dwt, int64_t N,
                                    int64_t OC, const ConvGeom& g, int acc) {
-  if (N <= 0 || OC <= 0 || !geometry_ok(g) || !lanes_ok(OC) || !isa_ok()) return false;
+  if (N <= 0 || OC <= 0 || !geometry_ok(g) || !lanes_ok(OC)) return false;
   const int64_t KK = g.KH * g.KW, CKK = g.C * KK, OHW = g.OH * g.OW;
+  const Mode m = mode();
+  if (m == kNever || (m == kRule && N * OHW < kMinPixelsFilter)) return false;
   const int64_t HP = (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1;
   const int64_t WP = (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
   const int64_t OB = (OC + kLanes - 1) / kLanes, TB = (CKK + kTile - 1) / kTile;
@@ -176,7 +189,9 @@ bool conv2d_backward_filter_direct(const float* x, const float* dy, float* dwt, 
 
 bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, int64_t N,
                                   int64_t OC, const ConvGeom& g, int acc) {
-  if (N <= 0 || OC <= 0 || !geometry_ok(g) || !lanes_ok(g.C) || !isa_ok()) return false;
+  if (N <= 0 || OC <= 0 || !geometry_ok(g) || !lanes_ok(g.C)) return false;
+  const Mode m = mode();
+  if (m == kNever || (m == kRule && N * g.OH * g.OW < kMinPixelsInput)) return false;
   const Classes ch(g.H, g.KH, g.sh, g.ph, g.dh, g.OH), cw(g.W, g.KW, g.sw, g.pw, g.dw, g.OW);
   const int64_t top = -ch.lo, left = -cw.lo, OHP = ch.hi - ch.lo, OWP = cw.hi - cw.lo;
   const int64_t CB = (g.C + kLanes - 1) / kLanes, KK = g.KH * g.KW, HW = g.H * g.W;
@@ -194,25 +209,41 @@ bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, in
       wbase[(size_t)(qh * g.sw + qw + 1)] =
           wbase[(size_t)(qh * g.sw + qw)] + CB * ch.taps(qh) * cw.taps(qw) * OC * kLanes;
   std::vector<float> wp((size_t)wbase[(size_t)nclass] + 8);
-  // Packed in parallel over (class, channel block): serial, it was ~3% of a 1-thread call.
-  parallel_for(nclass * CB, (double)(OC * KK * kLanes), [&](int64_t i0, int64_t i1) {
-    for (int64_t it = i0; it < i1; ++it) {
-      const int64_t qh = it / CB / g.sw, qw = it / CB % g.sw, cb = it % CB;
-      const int64_t tw = cw.taps(qw), nt = ch.taps(qh) * tw, kc = chunk(nt);
-      float* base = wp.data() + wbase[(size_t)(qh * g.sw + qw)] + cb * nt * OC * kLanes;
-      for (int64_t a = 0; a < ch.taps(qh); ++a)
-        for (int64_t b = 0; b < tw; ++b) {
+  // Where tap (kh, kw) goes: its class q and its index in the class's taps.
+  std::vector<int64_t> tap_class((size_t)KK), tap_index((size_t)KK);
+  for (int64_t qh = 0; qh < g.sh; ++qh)
+    for (int64_t a = 0; a < ch.taps(qh); ++a)
+      for (int64_t qw = 0; qw < g.sw; ++qw)
+        for (int64_t b = 0; b < cw.taps(qw); ++b) {
           const int64_t kh = ch.tap[(size_t)(ch.first[qh] + a)], kw = cw.tap[(size_t)(cw.first[qw] + b)];
-          for (int64_t oc = 0; oc < OC; ++oc) {
-            const int64_t oc0 = oc / kc * kc, kq = std::min(kc, OC - oc0);
-            float* d = base + (nt * oc0 + (a * tw + b) * kq + oc - oc0) * kLanes;
-            for (int64_t v = 0; v < kLanes; ++v) {
-              const int64_t c = cb * kLanes + v;
-              d[v] = c < g.C ? w[((oc * g.C + c) * g.KH + kh) * g.KW + kw] : 0.0f;
-            }
-          }
+          tap_class[(size_t)(kh * g.KW + kw)] = qh * g.sw + qw;
+          tap_index[(size_t)(kh * g.KW + kw)] = a * cw.taps(qw) + b;
         }
-    }
+  // Packed by output channel and 16-channel block: the block w[oc][cb·16 .. +16][KK] is turned
+  // tap-major by 8×8 transposes, then each tap's 16 lanes are copied to their place. (Element
+  // by element, with the chunk arithmetic per element, packing cost 2–3× the whole convolution
+  // at batch 1.)
+  std::vector<int64_t> tap_nt((size_t)KK), tap_kc((size_t)KK), tap_base((size_t)KK);
+  for (int64_t t = 0; t < KK; ++t) {
+    const int64_t q = tap_class[(size_t)t];
+    tap_nt[(size_t)t] = ch.taps(q / g.sw) * cw.taps(q % g.sw);
+    tap_kc[(size_t)t] = chunk(tap_nt[(size_t)t]);
+    tap_base[(size_t)t] = wbase[(size_t)q];
+  }
+  parallel_for(OC, (double)(CB * KK * kLanes), [&](int64_t o0, int64_t o1) {
+    std::vector<float> tmp((size_t)(KK * kLanes));
+    for (int64_t oc = o0; oc < o1; ++oc)
+      for (int64_t cb = 0; cb < CB; ++cb) {
+        conv_grad_pack16_avx2(w + (oc * g.C + cb * kLanes) * KK, KK,
+                              std::min<int64_t>(kLanes, g.C - cb * kLanes), KK, tmp.data(), kLanes);
+        for (int64_t t = 0; t < KK; ++t) {
+          const int64_t nt = tap_nt[(size_t)t], kc = tap_kc[(size_t)t];
+          const int64_t oc0 = oc / kc * kc, kq = std::min(kc, OC - oc0);
+          float* d = wp.data() + tap_base[(size_t)t] + cb * nt * OC * kLanes +
+                     (nt * oc0 + tap_index[(size_t)t] * kq + oc - oc0) * kLanes;
+          memcpy(d, tmp.data() + t * kLanes, sizeof(float) * kLanes);
+        }
+      }
   });
 
   // dy[n] → dyp[(oh + top)·OWP + ow + left][oc], zero elsewhere.

@@ -2,8 +2,10 @@
 // path (lam_force_isa("scalar") selects it): strides 1–3, padding 0–3, dilation 1/2, C / OC
 // not multiples of 16 (padded lanes), edge tiles of 1–5 taps or pixels, N = 1 (a transposed
 // conv split within the image), `=` into NaN, `+=` onto random values, 1 and 2 threads.
-// Also: the direct filter gradient is bit-identical for 1 and 2 threads (threads split tiles,
-// never a sum), and the kernels report "not taken" where they must (scalar ISA, 1×1, narrow C/OC).
+// LAMKIT_CONV_GRAD_DIRECT=1 (every geometry the kernels take, not only those with enough
+// pixels per call) for the comparisons. Also: the direct filter gradient is bit-identical for 1
+// and 2 threads (threads split tiles, never a sum), and the kernels report "not taken" where
+// they must (scalar ISA, 1×1, narrow C/OC, too few pixels under the default rule, =0).
 #include <lamkit/kernels.h>
 
 #include "kernels/conv2d_grad_direct.h"
@@ -116,6 +118,7 @@ int main() {
       {2, 3, 8, 8, 5, 4, 4, 2, 2, 1, 1, 1, 1},
   };
   printf("conv2d_grad_direct_test: ISA %s\n", lam_isa_name());
+  setenv("LAMKIT_CONV_GRAD_DIRECT", "1", 1);
   const char* isa = lam_isa_name();
   const bool simd = !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
   for (int threads : {1, 2}) {
@@ -128,16 +131,32 @@ int main() {
     snprintf(what, sizeof what, "isa %s threads %d", isa, threads);
     for (auto& t : et) t.report(what);
   }
-  // Forced scalar: never taken.
+  // Which kernels a geometry gets: {input, filter} taken, per mode.
+  auto taken_by = [](const Shape& s) {
+    const lamkit::ConvGeom g = geom(s);
+    std::vector<float> x((size_t)(s.N * s.C * s.H * s.W)), w((size_t)(s.OC * s.C * s.KH * s.KW)),
+        dy((size_t)(s.N * s.OC * g.OH * g.OW));
+    const int in = lamkit::conv2d_backward_input_direct(dy.data(), w.data(), x.data(), s.N, s.OC, g, 0);
+    const int fi = lamkit::conv2d_backward_filter_direct(x.data(), dy.data(), w.data(), s.N, s.OC, g, 0);
+    return in * 2 + fi;
+  };
+  const Shape few = {1, 48, 4, 4, 32, 4, 4, 2, 2, 1, 1, 1, 1};      // 4 pixels per call
+  const Shape filter_only = {2, 16, 16, 16, 16, 4, 4, 2, 2, 1, 1, 1, 1};  // 128
+  const Shape many = {4, 16, 16, 16, 16, 4, 4, 2, 2, 1, 1, 1, 1};   // 256
+  if (simd) {
+    CHECK(taken_by(few) == 3, "=1: every geometry taken");
+    unsetenv("LAMKIT_CONV_GRAD_DIRECT");
+    CHECK(taken_by(few) == 0, "default rule: 4 pixels per call left to im2col");
+    CHECK(taken_by(filter_only) == 1, "default rule: 128 pixels, filter only");
+    CHECK(taken_by(many) == 3, "default rule: 256 pixels, both");
+    setenv("LAMKIT_CONV_GRAD_DIRECT", "0", 1);
+    CHECK(taken_by(many) == 0, "=0: never taken");
+    setenv("LAMKIT_CONV_GRAD_DIRECT", "1", 1);
+  }
   lam_force_isa("scalar");
-  const Shape& s = taken[0];
-  const lamkit::ConvGeom g = geom(s);
-  std::vector<float> x((size_t)(s.N * s.C * s.H * s.W)), w((size_t)(s.OC * s.C * s.KH * s.KW)),
-      dy((size_t)(s.N * s.OC * g.OH * g.OW));
-  CHECK(!lamkit::conv2d_backward_input_direct(dy.data(), w.data(), x.data(), s.N, s.OC, g, 0) &&
-            !lamkit::conv2d_backward_filter_direct(x.data(), dy.data(), w.data(), s.N, s.OC, g, 0),
-        "direct kernels taken under lam_force_isa(\"scalar\")");
+  CHECK(taken_by(many) == 0 && taken_by(few) == 0, "direct kernels taken under lam_force_isa(\"scalar\")");
   lam_force_isa(nullptr);
+  unsetenv("LAMKIT_CONV_GRAD_DIRECT");
   lam_set_num_threads(0);
   printf("conv2d_grad_direct_test: %d failures\n", lt::failures());
   return lt::failures() != 0;

@@ -1,8 +1,9 @@
 // The direct (im2col-free) conv backward kernels through the addon, against the TypeScript
 // reference: conv2d_backward_filter, conv2d_backward_input and conv_transpose2d (which runs the
-// backward-input kernel with roles swapped). LAMKIT_CONV_GRAD_DIRECT=0 forces the im2col path;
-// the addon reads it per call. The kernels take a geometry when the 16-lane dimension (OC for
-// the filter, C for the input) wastes ≤ 25% of the lanes, so every case here has such channels.
+// backward-input kernel with roles swapped). LAMKIT_CONV_GRAD_DIRECT=1 makes them take every
+// geometry they support (by default only calls with enough pixels), =0 forces the im2col path;
+// the addon reads it per call. They support a geometry when the 16-lane dimension (OC for the
+// filter, C for the input) wastes ≤ 25% of the lanes, so every case here has such channels.
 // Geometries: strides 1–3, padding 0–3, dilation 2, C / OC not multiples of 16, N = 1, padding
 // larger than the image, 1 and 2 threads, `=` and `+=`. Tolerance as in conv2d.test.ts.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,9 +52,8 @@ const seed = testSeed();
 const saved = process.env.LAMKIT_CONV_GRAD_DIRECT;
 const bytes = (t: TensorData) => Buffer.from(t.buffer, t.byteOffset, t.byteLength);
 
-function run(mode: '0' | undefined, kind: Kind, c: ConvGeomCase, inputs: TensorData[], acc: boolean, init: TensorData | undefined, threads: number) {
-  if (mode === undefined) delete process.env.LAMKIT_CONV_GRAD_DIRECT;
-  else process.env.LAMKIT_CONV_GRAD_DIRECT = mode;
+function run(mode: '0' | '1', kind: Kind, c: ConvGeomCase, inputs: TensorData[], acc: boolean, init: TensorData | undefined, threads: number) {
+  process.env.LAMKIT_CONV_GRAD_DIRECT = mode;
   const t = nb!.addon.getThreads();
   nb!.addon.setThreads(threads);
   try {
@@ -80,8 +80,8 @@ describe.skipIf(!direct)(`conv backward direct kernels (native-cpu ${isa}) vs re
           const init = acc ? normal(rng, s.out) : undefined;
           const ref = runSingleOp(oracle, { op: kind, inputShapes: s.inputShapes, attrs: s.attrs, acc }, inputs, [init]);
           const tol = { a0: 2e-6, rtol: 1e-5, nmse: 1e-10, K: s.K };
-          const got1 = run(undefined, kind, c, inputs, acc, init, 1);
-          const got2 = run(undefined, kind, c, inputs, acc, init, 2);
+          const got1 = run('1', kind, c, inputs, acc, init, 1);
+          const got2 = run('1', kind, c, inputs, acc, init, 2);
           for (const got of [got1, got2]) {
             expect(got.guardErrors, `${kind} ${c.name}: guard zones (seed ${seed})`).toEqual([]);
             const r = compare(got.outputs[0], ref.outputs[0], tol);
