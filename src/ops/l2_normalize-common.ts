@@ -21,3 +21,9 @@ export function l2Dims(op: string, names: readonly string[], inputs: readonly Sh
   const len = x[x.length - 1];
   return { rows: numel(x) / len, len, eps, shape: x };
 }
+
+/** Element count rows·len (for flops / bytes). */
+export function l2Count(op: string, names: readonly string[], inputs: readonly Shape[], attrs: Attrs): number {
+  const d = l2Dims(op, names, inputs, attrs);
+  return d.rows * d.len;
+}

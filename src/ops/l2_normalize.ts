@@ -4,7 +4,7 @@
  * FLOPs 3·rows·len. Kernel: lam_f32_l2_normalize(x, y, rows, len, eps).
  */
 import { type OpContract, ext, flt, inp, int, out } from './contract.js';
-import { type L2NormalizeAttrs, l2Dims } from './l2_normalize-common.js';
+import { type L2NormalizeAttrs, l2Count, l2Dims } from './l2_normalize-common.js';
 import { OP_OPCODES } from './opcodes.js';
 
 const IN = ['x'];
@@ -23,12 +23,6 @@ export const l2_normalize: OpContract<L2NormalizeAttrs> = {
     const d = l2Dims('l2_normalize', IN, inputs, attrs);
     return [inp(0), out(0), int(d.rows), int(d.len), flt(d.eps)];
   },
-  flops: (inputs, attrs) => {
-    const d = l2Dims('l2_normalize', IN, inputs, attrs);
-    return 3 * d.rows * d.len;
-  },
-  bytes: (inputs, attrs) => {
-    const d = l2Dims('l2_normalize', IN, inputs, attrs);
-    return 8 * d.rows * d.len;
-  },
+  flops: (inputs, attrs) => 3 * l2Count('l2_normalize', IN, inputs, attrs),
+  bytes: (inputs, attrs) => 8 * l2Count('l2_normalize', IN, inputs, attrs),
 };

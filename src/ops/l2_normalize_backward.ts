@@ -4,7 +4,7 @@
  * Kernel: lam_f32_l2_normalize_backward(x, dy, dx, rows, len, eps, acc).
  */
 import { type OpContract, accOp, ext, flt, inp, int, out } from './contract.js';
-import { type L2NormalizeAttrs, l2Dims } from './l2_normalize-common.js';
+import { type L2NormalizeAttrs, l2Count, l2Dims } from './l2_normalize-common.js';
 import { OP_OPCODES } from './opcodes.js';
 
 const IN = ['x', 'dy'];
@@ -22,12 +22,6 @@ export const l2_normalize_backward: OpContract<L2NormalizeAttrs> = {
     const d = l2Dims('l2_normalize_backward', IN, inputs, attrs);
     return [inp(0), inp(1), out(0), int(d.rows), int(d.len), flt(d.eps), accOp(acc)];
   },
-  flops: (inputs, attrs) => {
-    const d = l2Dims('l2_normalize_backward', IN, inputs, attrs);
-    return 6 * d.rows * d.len;
-  },
-  bytes: (inputs, attrs) => {
-    const d = l2Dims('l2_normalize_backward', IN, inputs, attrs);
-    return 12 * d.rows * d.len;
-  },
+  flops: (inputs, attrs) => 6 * l2Count('l2_normalize_backward', IN, inputs, attrs),
+  bytes: (inputs, attrs) => 12 * l2Count('l2_normalize_backward', IN, inputs, attrs),
 };
