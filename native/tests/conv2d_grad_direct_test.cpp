@@ -109,6 +109,8 @@ int main() {
       {4, 32, 8, 8, 48, 4, 4, 2, 2, 1, 1, 1, 1},      // several image blocks, edge tap tile
       {2, 16, 5, 6, 16, 5, 5, 1, 2, 0, 2, 1, 1},      // padding 0, non-square
       {1, 48, 4, 4, 32, 4, 4, 2, 2, 1, 1, 1, 1},      // conv64's deepest layer, N = 1
+      {7, 32, 8, 8, 16, 4, 4, 2, 2, 1, 1, 1, 1},      // 16-pixel classes, 2 threads over 7 images
+      {5, 16, 5, 7, 16, 3, 3, 2, 2, 1, 1, 1, 1},      // classes of unequal size across images
       {3, 16, 7, 7, 16, 1, 1, 2, 2, 0, 0, 1, 1},      // 1×1 strided (not pointwise)
       {2, 16, 3, 3, 16, 3, 3, 1, 1, 3, 3, 1, 1},      // padding ≥ image: classes without taps
   };
