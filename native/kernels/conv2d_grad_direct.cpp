@@ -15,9 +15,10 @@
 // backward_input, dx[c][ih][iw] = Σ_{oc,kh,kw} W[oc][c][kh][kw]·dy[oc][oh][ow] over the taps
 //   with ih = oh·sh − ph + kh·dh (same for w). Pixels split by parity class (ih mod sh,
 //   iw mod sw): within a class every pixel has the same taps, with oh = ih div sh + δ(kh). A
-//   tile is 16 input channels (lanes, W packed [class][cblock][tap][oc][16]) × 6 pixels of one
-//   class, summing over (tap, oc) steps: 2 W loads, 6 broadcasts of the zero-padded,
-//   channel-last dy copy, 12 FMAs; the tile is then stored into NCHW dx. Threads take images.
+//   tile is 16 input channels (lanes; W packed [class][cblock][oc chunk][tap][oc][16]) × 6
+//   pixels of one class, summing over (tap, oc) steps: 2 W loads, 6 broadcasts of the
+//   zero-padded, channel-last dy copy, 12 FMAs; per-class sums are then written into NCHW dx
+//   row by row. Threads take images (channel blocks when there are fewer images than threads).
 // Taken for AVX2/AVX-512 CPUs (not under lam_force_isa("scalar")), not for 1×1 stride-1
 // unpadded convolutions (plain GEMMs already), only when padding the 16-lane dimension (OC for
 // the filter, C for the input) wastes ≤ 25% of the FMAs, and (the measured rule, see
