@@ -7,10 +7,11 @@
  *   recon          FDM(o_t, z) → o_{t+1}
  *   oracle         FDM(φ(o_t), z) → φ(o_{t+1}), φ = the generator's agent-only view (feeds oracle_t/_t1)
  *   latent-ema     ĥ = F([h_t, z]) → sg(E_ema(o_{t+1})), h_t = E_θ(o_t); E_ema ← τE_ema + (1−τ)E_θ
- *                  (ema_update on state copies of the encoder, after the optimiser)
+ *                  (ema_update on state copies of the encoder, after the optimiser); the loss
+ *                  compares l2_normalize'd rows (2 − 2cos); latent-ema-mse: MSE to the raw target;
+ *                  latent-ema-ctr: cosine after subtracting the batch means (conv-objectives.ts)
  *                  (:τ:μ adds μ·mean_d (Var_batch(h_t,d) − 1)² on the online embedding; :L picks
- *                  the encoder stage whose map is h); -cos / -ctr compare l2_normalize'd rows
- *                  (2 − 2cos), -ctr after subtracting the batch means (conv-objectives.ts)
+ *                  the encoder stage whose map is h)
  *   latent-nosg    the same against E_θ(o_{t+1}) with its gradient: collapses
  *   sup:λ:p        recon + λ·masked MSE(head(z), onehot(a)); feeds a [B,5], mask [B]; denom p·B
  *                  (the expected number of labelled rows: λ is per labelled sample on average);

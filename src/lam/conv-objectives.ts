@@ -5,24 +5,28 @@
  *   recon          L = Σ_pixels ‖o_{t+1} − FDM(o_t, z)‖² / N,  z = IDM(o_t, o_{t+1})
  *   oracle         representation space φ = agent-only view: the FDM reads φ(o_t) and predicts
  *                  φ(o_{t+1}); the IDM still sees the raw frames (as it would when deployed)
- *   latent-ema[:τ[:μ[:L]]]  latent-space FDM (LAOM-style): ĥ = F(h_t, z) predicts sg(E_ema(o_{t+1})),
- *                  h_t = E_θ(o_t) = the map after encoder stage L (default 4, the bottom map),
- *                  E_ema ← τE_ema + (1−τ)E_θ (default τ 0.99), MSE to the raw target.
- *                  μ > 0 adds μ·mean_d (Var_batch(h_t,d) − 1)², a VICReg-style variance term on
- *                  the online embedding: the MSE to an unnormalised target lets the embedding
- *                  shrink to a near-constant, this keeps its per-dim variance at 1
- *   latent-ema-cos[:τ[:μ[:L]]]  the same with BYOL's loss ‖p/‖p‖ − t/‖t‖‖² = 2 − 2cos (op
- *                  l2_normalize; default L = 2, the 8×8 map at grid32). Scale-free, so the
- *                  embedding cannot shrink; at L = 4 (2×2 map, 128 dims) the embedding still
- *                  collapses to one direction (loss ~1e-3, z unused), at L ≤ 3 z stays alive
+ *   latent-ema[:τ[:μ[:L]]]  latent-space FDM (LAOM/BYOL-style): ĥ = F(h_t, z) predicts
+ *                  sg(E_ema(o_{t+1})), h_t = E_θ(o_t) = the map after encoder stage L (default 2,
+ *                  the 8×8 map at grid32), E_ema ← τE_ema + (1−τ)E_θ (default τ 0.99), loss
+ *                  ‖ĥ/‖ĥ‖ − t/‖t‖‖² = 2 − 2cos (op l2_normalize), F = the predictor MLP.
+ *                  Why cosine: the loss is scale-free, so the embedding cannot shrink to a
+ *                  near-constant as it does under MSE; z carries the part of the target's change
+ *                  that h_t cannot predict. Why it can be endogenous: with a small z (k = 2, the
+ *                  action's size) z cannot carry the distractors' innovation, so the target's
+ *                  exogenous content is unpredictable loss and the EMA encoder drops it —
+ *                  grid32, strength 1, 3000 steps, 3 seeds, k = 2: S_exo 0.08 ± 0.02 vs recon
+ *                  0.46 ± 0.04, R²(ξ|z̃) −0.00 vs 0.09, acc(a|z̃,s) 0.43 vs 0.30. With k = 8, z has
+ *                  room for both and the remedy fails (S_exo 0.26 ± 0.05 vs 0.18 ± 0.01).
+ *                  L = 4 (2×2 map) collapses to one direction (loss ~1e-3, z unused) at k = 8.
+ *                  μ > 0 adds μ·mean_d (Var_batch(h_t,d) − 1)² (VICReg-style variance term)
+ *   latent-ema-mse[:τ[:μ[:L]]]  the first form (default L = 4), kept for the record: MSE to the raw
+ *                  target; the embedding shrinks to a near-constant (variance ~1e-5) and z with it
+ *                  (k = 2: S_exo 0.78 ± 0.10); μ = 1 stops the shrinking but z then codes the
+ *                  distractors (k = 8: S_exo 0.62)
  *   latent-ema-ctr[:τ[:μ[:L]]]  cosine after subtracting each side's batch mean (DINO-style
- *                  centring): the predictor can then match the target from h_t alone and z is
- *                  nearly unused (z variance ~1e-2)
- *                  None of the three passes issue #5's remedy checks on grid32 (strength 1, 3000
- *                  steps, 3 seeds): nothing in a latent objective tells the encoder which
- *                  content is exogenous, and z (k = 8) has room for the distractors' innovation,
- *                  so the target keeps them and z codes them (numbers: the DONE note of ema in
- *                  the team file / the sweep report)
+ *                  centring): the predictor then matches the target from h_t alone and z is
+ *                  nearly unused (z variance ~1e-2; measured, not used)
+ *   latent-ema-cos  earlier name of latent-ema (cosine)
  *   latent-nosg    the same with target E_θ(o_{t+1}) and its gradient: it collapses (shown, not used)
  *   sup:λ[:p]      recon + λ · Σ_labelled ‖onehot(a) − H z‖² / #labelled; each sample labelled
  *                  with probability p (λ_eff = λ: averaged over labelled samples only)
@@ -45,17 +49,19 @@ export type ConvObjective =
   | { kind: 'cross' };
 
 /**
- * How the latent FDM's prediction is compared with the EMA target: plain MSE (`latent-ema`),
- * BYOL cosine on L2-normalised rows (`latent-ema-cos`), or cosine after subtracting each side's
- * batch mean (`latent-ema-ctr`, DINO-style centring).
+ * How the latent FDM's prediction is compared with the EMA target: BYOL cosine on L2-normalised
+ * rows (`latent-ema`), plain MSE (`latent-ema-mse`, the first form, kept for the record), or
+ * cosine after subtracting each side's batch mean (`latent-ema-ctr`, DINO-style centring).
  */
 export type LatentLoss = 'mse' | 'cosine' | 'centered';
 
 /** Encoder stage whose map is the latent embedding, per loss (see the file comment). */
 const LATENT_LEVEL_DEFAULT: Record<LatentLoss, number> = { mse: 4, cosine: 2, centered: 2 };
-const LATENT_FORMS: Record<string, LatentLoss> = { 'latent-ema': 'mse', 'latent-ema-cos': 'cosine', 'latent-ema-ctr': 'centered' };
+const LATENT_FORMS: Record<string, LatentLoss> = { 'latent-ema': 'cosine', 'latent-ema-mse': 'mse', 'latent-ema-ctr': 'centered' };
+/** Earlier name of the cosine form (runs saved with it still load). */
+const LATENT_ALIASES: Record<string, string> = { 'latent-ema-cos': 'latent-ema' };
 
-export const CONV_OBJECTIVE_FORMS = 'recon | oracle | latent-ema[:<τ in [0,1)>[:<μ ≥ 0>[:<level 1..4>]]] | latent-ema-cos[:<τ>[:<μ>[:<level>]]] | latent-ema-ctr[:<τ>[:<μ>[:<level>]]] | latent-nosg | sup:<λ≥0>[:<p in (0,1]>[:<m ≥ 1>]] | cross';
+export const CONV_OBJECTIVE_FORMS = 'recon | oracle | latent-ema[:<τ in [0,1)>[:<μ ≥ 0>[:<level 1..4>]]] | latent-ema-mse[:<τ>[:<μ>[:<level>]]] | latent-ema-ctr[:<τ>[:<μ>[:<level>]]] | latent-nosg | sup:<λ≥0>[:<p in (0,1]>[:<m ≥ 1>]] | cross';
 
 /** Parses `--objective` for the conv LAMs; errors name the flag and the accepted forms. */
 export function parseConvObjective(text: string, flag = '--objective'): ConvObjective {
@@ -83,9 +89,10 @@ export function parseConvObjective(text: string, flag = '--objective'): ConvObje
       return { kind: parts[0] };
     case 'latent-ema':
     case 'latent-ema-cos':
+    case 'latent-ema-mse':
     case 'latent-ema-ctr': {
       arity(1, 4);
-      const loss = LATENT_FORMS[parts[0]];
+      const loss = LATENT_FORMS[LATENT_ALIASES[parts[0]] ?? parts[0]];
       const level = parts.length === 4 ? num(3, 'level (encoder stage of the embedding)', 1, 4, false, false) : LATENT_LEVEL_DEFAULT[loss];
       if (!Number.isInteger(level)) throw new UsageError(`${flag}: level (encoder stage of the embedding) must be an integer in [1, 4], got '${parts[3]}' in '${text}'`);
       return {
@@ -118,7 +125,7 @@ export function convObjectiveLabel(o: ConvObjective): string {
   switch (o.kind) {
     case 'latent':
       if (!o.ema) return 'latent-nosg';
-      if (o.loss === 'mse' && o.tau === 0.99 && o.level === 4) return o.variance > 0 ? `latent-ema-var:${o.variance}` : 'latent-ema';
+      if (o.loss === 'mse' && o.tau === 0.99 && o.level === 4) return o.variance > 0 ? `latent-ema-var:${o.variance}` : 'latent-ema-mse';
       {
         const base = Object.keys(LATENT_FORMS).find((k) => LATENT_FORMS[k] === o.loss)!;
         return o.tau === 0.99 && o.variance === 0 && o.level === LATENT_LEVEL_DEFAULT[o.loss] ? base : `${base}:${o.tau}:${o.variance}:${o.level}`;
