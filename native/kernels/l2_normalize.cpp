@@ -5,7 +5,8 @@
 // Why an op: BYOL/LAOM-style latent objectives compare L2-normalised embeddings (cosine loss);
 // the op set had no division or square root to build it from.
 // Row sums accumulate in float64. FLOPs 3·rows·len (forward), 6·rows·len (backward).
-// Test: native/tests/l2_normalize_test.cpp (float64 maths, finite differences), test/kernels/l2_normalize{,_backward}.test.ts (native-cpu and wasm vs the TypeScript reference).
+// Test: native/tests/l2_normalize_test.cpp (float64 maths, finite differences),
+// test/kernels/l2_normalize{,_backward}.test.ts (native-cpu and wasm vs the TypeScript reference).
 #include <lamkit/kernels.h>
 
 #include <math.h>
