@@ -161,16 +161,12 @@ export function findingsConfigs(o: SweepOptions): Config[] {
   const cont: Bottleneck = { kind: 'continuous' };
   const out: Config[] = [];
   if (groups.has('leakage')) for (const s of o.strengths) out.push({ group: 'leakage', objective: 'recon', bottleneck: cont, strength: s });
-  if (groups.has('remedies'))
-    for (const [name, obj] of remedyObjectives(o).filter(([n]) => !o.remedies || o.remedies.includes(n)))
-      out.push({ group: 'remedies', objective: obj, bottleneck: cont, strength: smax });
-  if (groups.has('matched'))
-    for (const obj of ['recon', ...remedyObjectives(o).filter(([n]) => !o.remedies || o.remedies.includes(n)).map(([, obj]) => obj)])
-      out.push({ group: 'matched', objective: obj, bottleneck: cont, strength: smax, latentDim: o.matchedDim });
+  // The chosen remedies' objectives; matched and vq-remedies add their own recon baseline.
+  const remedies = remedyObjectives(o).filter(([n]) => !o.remedies || o.remedies.includes(n)).map(([, obj]) => obj);
+  if (groups.has('remedies')) for (const obj of remedies) out.push({ group: 'remedies', objective: obj, bottleneck: cont, strength: smax });
+  if (groups.has('matched')) for (const obj of ['recon', ...remedies]) out.push({ group: 'matched', objective: obj, bottleneck: cont, strength: smax, latentDim: o.matchedDim });
   if (groups.has('vq')) for (const s of o.strengths) out.push({ group: 'vq', objective: 'recon', bottleneck: { kind: 'vq', codes: o.codes }, strength: s });
-  if (groups.has('vq-remedies'))
-    for (const obj of ['recon', ...remedyObjectives(o).filter(([n]) => !o.remedies || o.remedies.includes(n)).map(([, obj]) => obj)])
-      out.push({ group: 'vq-remedies', objective: obj, bottleneck: { kind: 'vq', codes: o.codes }, strength: smax });
+  if (groups.has('vq-remedies')) for (const obj of ['recon', ...remedies]) out.push({ group: 'vq-remedies', objective: obj, bottleneck: { kind: 'vq', codes: o.codes }, strength: smax });
   if (groups.has('collapse')) out.push({ group: 'collapse', objective: 'latent-nosg', bottleneck: cont, strength: smax });
   return out;
 }
