@@ -6,7 +6,7 @@
  *
  * Suite `findings`:
  *   leakage   recon, continuous, every strength          (R²(ξ|z̃), S_exo up; action quality down)
- *   remedies  oracle, latent-ema(-var, -cos), sup:λ:0.05:m, cross at the strongest setting (preset k)
+ *   remedies  oracle, latent-ema(-mse, -var), sup:λ:0.05:m, cross at the strongest setting (preset k)
  *   matched   recon and the same remedies at k = --matched-dim (the action's size), where
  *             SCIENCE.md §5 says supervision can push the distractors out of z
  *   vq        recon with vq:<codes> at every strength      (codebook usage / perplexity)

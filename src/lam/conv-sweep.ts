@@ -141,16 +141,17 @@ interface Config {
 }
 
 /** Remedy names (for --remedies) and their objectives. */
-export const REMEDY_NAMES = ['oracle', 'latent-ema', 'latent-ema-var', 'latent-ema-cos', 'sup', 'cross'] as const;
+export const REMEDY_NAMES = ['oracle', 'latent-ema', 'latent-ema-mse', 'latent-ema-var', 'sup', 'cross'] as const;
 /** The supervision remedy's objective: p = 0.05 as a labelled pool, `supRows` of its rows per batch. */
 export function supObjective(o: Pick<SweepOptions, 'supLambda' | 'supRows'>): string {
   return `sup:${o.supLambda}:0.05:${o.supRows}`;
 }
 
 function remedyObjectives(o: Pick<SweepOptions, 'supLambda' | 'supRows'>): [string, string][] {
-  // latent-ema-var: the EMA target plus the variance term (μ = 1) that keeps the embedding from
-  // shrinking; latent-ema-cos: BYOL's cosine loss on normalised rows (embedding at encoder stage 2).
-  return [['oracle', 'oracle'], ['latent-ema', 'latent-ema'], ['latent-ema-var', 'latent-ema:0.99:1'], ['latent-ema-cos', 'latent-ema-cos'], ['sup', supObjective(o)], ['cross', 'cross']];
+  // latent-ema: BYOL's cosine loss on L2-normalised rows of the encoder's stage-2 map;
+  // latent-ema-mse: the first form (MSE to the raw EMA target, for the record); latent-ema-var:
+  // that plus the variance term (μ = 1) that keeps its embedding from shrinking.
+  return [['oracle', 'oracle'], ['latent-ema', 'latent-ema'], ['latent-ema-mse', 'latent-ema-mse'], ['latent-ema-var', 'latent-ema-mse:0.99:1'], ['sup', supObjective(o)], ['cross', 'cross']];
 }
 
 /** The configurations of the findings suite. */
@@ -397,7 +398,7 @@ export function sweepSection(res: SweepResult, o: SweepOptions, seconds: number)
       `Conv U-Net LAM (${o.preset}, PRESETS.md) trained ${o.steps} steps per run, ${o.seeds} seeds per configuration, distractor strengths ${o.strengths.join(', ')}. ` +
         `Probes on held-out data: z is residualised on an embedding of o_t (a seeded random projection of the frame, the FDM encoder's bottom map averaged per channel, a 4×4 pool of the agent-only view), then linear probes (src/analysis/probes.ts); mean ± std over seeds. ` +
           `Action quality is the state-conditional linear probe (z̃ ⊗ one-hot of the agent's cell in a 2×2 partition): the conv IDM codes the action differently per image region, which one global linear map cannot read; the plain linear probe is shown beside it.`,
-      `Remedies at distractors ${smax}: oracle agent-only representation, latent FDM against an EMA target encoder (latent-ema: MSE to the EMA embedding; latent-ema-var adds a variance term μ = 1 that keeps the online embedding's per-dim batch variance at 1; latent-ema-cos: BYOL's cosine loss on L2-normalised rows of an encoder stage-2 embedding), action supervision (${supObjective(o)}: λ = ${o.supLambda}, p = 0.05 of the run's transitions labelled, kept as a pool from which ${o.supRows} rows of every batch are drawn; the loss is averaged over labelled rows), cross-exogenous reconstruction on counterfactual pairs. latent-nosg is the same latent FDM without stop-gradient (it collapses).`,
+      `Remedies at distractors ${smax}: oracle agent-only representation, latent FDM against an EMA target encoder (latent-ema: BYOL's cosine loss on L2-normalised rows of the encoder's 8×8 stage-2 map — it passes at k = ${o.matchedDim} and fails at the preset's k, where z has room for the distractors' innovation too; latent-ema-mse: MSE to the raw EMA embedding, which shrinks to a near-constant; latent-ema-var adds a variance term μ = 1 that keeps its per-dim batch variance at 1), action supervision (${supObjective(o)}: λ = ${o.supLambda}, p = 0.05 of the run's transitions labelled, kept as a pool from which ${o.supRows} rows of every batch are drawn; the loss is averaged over labelled rows), cross-exogenous reconstruction on counterfactual pairs. latent-nosg is the same latent FDM without stop-gradient (it collapses).`,
       `Latent size. The remedies group uses the preset's k (${o.preset === 'grid32' ? 8 : 16}); the agent's move is 2-D (5 discrete actions), so most of z is spare. SCIENCE.md §5 predicts for the linear LAM: with k > d_a the extra dims carry the exogenous innovation whatever the objective (supervision only adds the action; R²(ξ|z̃) stays (k − d_a)/d_ξ), and with k = d_a supervision removes the leakage iff λ > σ_ξ²/σ_a² − 1. The matched group (k = ${o.matchedDim}) therefore compares plain reconstruction and every remedy at a bottleneck at the action's size, where reconstruction at strong distractors spends z on them and a remedy has to displace them.`,
       `Checks: ${passed}/${res.checks.length} pass. ` + res.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'} ${c.claim} — ${c.detail}.`).join(' '),
       `Timing: ${ms.toFixed(1)} ms per training step (forward + backward + Adam) vs ${rms.toFixed(2)} ms rendering one batch (${((100 * rms) / (ms + rms)).toFixed(1)}% of a step); sweep ${seconds.toFixed(0)} s.`,

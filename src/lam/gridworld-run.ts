@@ -52,7 +52,9 @@ export const GRIDWORLD_TRAIN_FLAGS = {
 export const GRIDWORLD_TRAIN_USAGE = `usage: lamkit train --preset grid32|conv64 --data gridworld [options]
   --distractors S        exogenous strength in [0, 1] (default 0.5)
   --bottleneck B         continuous | vq:<codes ≥ 2> (default continuous)
-  --objective O          recon | oracle | latent-ema[:τ[:μ]] | latent-nosg | sup:<λ>[:<p>] | cross (default recon)
+  --objective O          recon | oracle | latent-ema[:τ[:μ[:L]]] | latent-ema-mse[:τ[:μ[:L]]] | latent-nosg |
+                         sup:<λ>[:<p>[:<m>]] | cross (default recon); sup:λ:p:m takes m rows of every batch
+                         from a labelled pool of p·steps·batch transitions
   --steps N              training steps (default 600)
   --seed N               seed of the world, init and samples (default 0)
   --batch N, --lr X      override the preset's batch size / learning rate

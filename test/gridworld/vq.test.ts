@@ -135,8 +135,8 @@ describe(`VQ bottleneck in the graph engine (seed ${seed})`, () => {
     expect(convObjectiveLabel(parseConvObjective('sup:50:0.05:4'))).toBe('sup:50:0.05:4');
     expect(convObjectiveLabel(parseConvObjective('sup:5:1:2'))).toBe('sup:5:1:2');
     expect(() => parseConvObjective('sup:5:0.05:4:1')).toThrow(/--objective: malformed objective 'sup:5:0.05:4:1'/);
-    expect(parseConvObjective('latent-ema')).toEqual({ kind: 'latent', ema: true, tau: 0.99, variance: 0, loss: 'mse', level: 4 });
-    expect(parseConvObjective('latent-ema:0.9:2')).toEqual({ kind: 'latent', ema: true, tau: 0.9, variance: 2, loss: 'mse', level: 4 });
+    expect(parseConvObjective('latent-ema-mse')).toEqual({ kind: 'latent', ema: true, tau: 0.99, variance: 0, loss: 'mse', level: 4 });
+    expect(parseConvObjective('latent-ema-mse:0.9:2')).toEqual({ kind: 'latent', ema: true, tau: 0.9, variance: 2, loss: 'mse', level: 4 });
     expect(() => parseConvObjective('latent-ema:0.9:-1')).toThrow(/--objective: μ \(variance-term weight\) must be in \[0, ∞\]/);
     expect(() => parseConvObjective('sup:1:0')).toThrow(/--objective: p \(labelled fraction\) must be in \(0, 1\]/);
     expect(() => parseConvObjective('pixels')).toThrow(/--objective: unknown objective 'pixels'; expected one of recon \| oracle/);
