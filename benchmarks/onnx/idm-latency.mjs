@@ -5,7 +5,7 @@
  *
  *   npm run build:ts && npm run build:native
  *   node benchmarks/onnx/idm-latency.mjs [--preset conv64] [--batches 1,64] [--threads 2]
- *                                        [--samples 30] [--warmup 5] [--json FILE] [--profile]
+ *                                        [--samples 30] [--warmup 5] [--settle 250] [--json FILE] [--profile]
  *
  * What is timed: one forward pass of the IDM graph (o_t, o_t1) → z.
  *   lamkit: CompiledModel.run(feedBlock, 1) on native-cpu (the planned tape, no CHECK_FINITE),
@@ -14,9 +14,10 @@
  *           'all', intra-op threads = --threads, inter-op 1), input tensors created once.
  * Both are validated against each other first (|diff| ≤ 1e-4·scale), then timed in alternating
  * blocks (5 lamkit runs, 5 ort runs, then ort first, …) so slow drifts of a shared machine hit
- * both alike; the first run of each block is dropped because onnxruntime's intra-op threads keep
- * spinning for a while after a run and would steal the cores from the next lamkit call (and
- * vice versa). Reports median and p90 (ms), the ratio lamkit/ort of medians (< 1 = lamkit
+ * both alike. Blocks are 20 runs of one engine, the first 5 dropped (warm-up), and before each
+ * block the main thread busy-waits --settle ms (default 250): onnxruntime's intra-op threads keep
+ * spinning after a run (its default, its best latency) and would steal the cores from the next
+ * lamkit call (and vice versa) — with 2 threads on 2 cores that doubled lamkit's batch-1 time. Reports median and p90 (ms), the ratio lamkit/ort of medians (< 1 = lamkit
  * faster) and of the best samples (less sensitive to a loaded machine), and the CPU time per
  * run (user + sys over all threads, from process.resourceUsage) with its ratio: on a shared,
  * overloaded machine wall time mostly measures waiting for a core, CPU time the work done.
@@ -49,12 +50,14 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     json: { type: 'string', default: join(root, 'benchmarks', 'onnx', 'idm-latency.json') },
     profile: { type: 'boolean', default: false },
+    settle: { type: 'string', default: '250' },
   },
 });
 const threads = Number(values.threads);
 const samples = Math.max(20, Number(values.samples));
 const warmup = Number(values.warmup);
 const batches = values.batches.split(',').map(Number);
+const settleMs = Number(values.settle);
 
 const { buildIdmGraph } = await import(join(dist, 'lam', 'presets.js'));
 const { plan } = await import(join(dist, 'graph', 'plan.js'));
@@ -153,17 +156,30 @@ for (const B of batches) {
     const u = process.resourceUsage();
     return (u.userCPUTime + u.systemCPUTime) / 1000;
   };
-  const BLOCK = 5;
+  const BLOCK = 20;
+  const DROP = 5;
+  // Busy-wait, not a timer: after a 250 ms timer sleep the next ~50 ms of 2-thread lamkit runs
+  // measured 1.4–1.6 ms instead of 0.65 (1-thread runs 1.04 vs 0.96; onnxruntime 0.65 vs 0.44): on
+  // this VM a long idle leaves the woken threads badly placed for tens of ms. A busy main thread
+  // lets the other engine's spinning threads go to sleep without that.
+  const settle = () => {
+    const end = performance.now() + settleMs;
+    while (performance.now() < end);
+  };
   for (let r = 0; tL.length < samples || tO.length < samples; r++) {
     for (const who of r % 2 === 0 ? ['l', 'o'] : ['o', 'l']) {
+      // Let the other engine's pool go idle first: onnxruntime's intra-op threads spin-wait after
+      // a run (its default, which is its best latency) and lamkit's workers spin while held; on
+      // 2 cores either one steals the cores the next engine's second thread needs.
+      settle();
       let c0 = 0;
-      for (let i = 0; i <= BLOCK; i++) {
-        if (i === 1) c0 = cpuNow();
+      for (let i = 0; i < BLOCK; i++) {
+        if (i === DROP) c0 = cpuNow();
         const t0 = performance.now();
         if (who === 'l') model.run(block, 1);
         else await session.run(feeds);
         const dt = performance.now() - t0;
-        if (i > 0) (who === 'l' ? tL : tO).push(dt);
+        if (i >= DROP) (who === 'l' ? tL : tO).push(dt);
       }
       cpu[who] += cpuNow() - c0;
     }
@@ -182,7 +198,11 @@ for (const B of batches) {
     maxDiff: d.max,
     samples,
   });
-  if (values.profile) rows[rows.length - 1].profile = await profile(g, p, bytes, feeds, model);
+  if (values.profile) {
+    const end = performance.now() + settleMs;
+    while (performance.now() < end);
+    rows[rows.length - 1].profile = await profile(g, p, bytes, feeds, model);
+  }
   await session.release();
   model.dispose?.();
 }
