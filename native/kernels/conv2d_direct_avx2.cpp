@@ -98,7 +98,10 @@ inline void store_part(float* p, __m128 v) {
   if (M == 4) {
     _mm_storeu_ps(p, v);
   } else if (M >= 2) {
-    _mm_storel_pi((__m64*)p, v);
+    // Two floats through a double with memcpy: p is only 4-byte aligned (UBSan rejects the
+    // __m64* / double* casts); it compiles to the same movlps / movsd.
+    const double lo = _mm_cvtsd_f64(_mm_castps_pd(v));
+    memcpy(p, &lo, sizeof lo);
     if (M == 3) _mm_store_ss(p + 2, _mm_movehl_ps(v, v));
   } else if (M == 1) {
     _mm_store_ss(p, v);
@@ -108,7 +111,9 @@ template <int M>
 inline __m128 load_part(const float* p) {
   if (M == 4) return _mm_loadu_ps(p);
   if (M >= 2) {
-    const __m128 lo = _mm_castpd_ps(_mm_load_sd((const double*)p));
+    double d;
+    memcpy(&d, p, sizeof d);
+    const __m128 lo = _mm_castpd_ps(_mm_set_sd(d));
     return M == 3 ? _mm_movelh_ps(lo, _mm_load_ss(p + 2)) : lo;
   }
   return M == 1 ? _mm_load_ss(p) : _mm_setzero_ps();
