@@ -6,6 +6,8 @@
 //   plan.writeArena(offset, data: Float32Array)
 //   plan.run(feeds: Float32Array | null, feedStride, outputs: Float32Array | null, outStride, steps)
 //       throws Error (with .step = the failed 0-based step) when CHECK_FINITE or an index check fails
+//   plan.profile(enable: boolean)                  // zero the per-instruction timers; start/stop
+//   plan.readProfile() → Float64Array              // seconds per instruction, in tape order
 //   plan.dispose()                                                        // frees the arena now
 //
 // Arguments are checked again here (src/backends/native.ts checks them first with clearer
@@ -29,6 +31,8 @@ class Plan : public Napi::ObjectWrap<Plan> {
                         InstanceMethod<&Plan::ReadArena>("readArena"),
                         InstanceMethod<&Plan::WriteArena>("writeArena"),
                         InstanceMethod<&Plan::Run>("run"),
+                        InstanceMethod<&Plan::Profile>("profile"),
+                        InstanceMethod<&Plan::ReadProfile>("readProfile"),
                         InstanceMethod<&Plan::Dispose>("dispose")});
   }
 
@@ -147,6 +151,20 @@ class Plan : public Napi::ObjectWrap<Plan> {
       throw e;
     }
     return env.Undefined();
+  }
+
+  Napi::Value Profile(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "profile: enable must be a boolean");
+    lam_plan_profile(live(info.Env()), info[0].As<Napi::Boolean>().Value() ? 1 : 0);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value ReadProfile(const Napi::CallbackInfo& info) {
+    lam_plan* p = live(info.Env());
+    const int64_t n = lam_plan_profile_read(p, nullptr, 0);
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), (size_t)n);
+    lam_plan_profile_read(p, out.Data(), n);
+    return out;
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {

@@ -196,6 +196,9 @@ void tile(const Tile& t, const float* xi, const int32_t* poff, const float* wp, 
       a1[j] = _mm256_load_ps(part + j * kOB + 8);
     }
     b[j] = xi + poff[j];
+    // Opaque to the optimiser: otherwise GCC splits b[j] into xi + poff[j] and spends an lea
+    // per broadcast (31 instructions per tap instead of 25; the loop was front-end bound).
+    asm("" : "+r"(b[j]));
   }
   // A kernel-row variant (KW taps as constant displacements, fewer instructions per tap) was
   // no faster: its unrolled loop spilled an accumulator.

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <new>
 #include <vector>
 
@@ -184,6 +186,8 @@ struct lam_plan {
   int64_t arena_floats = 0;
   int64_t feed_need = 0;  // floats one step's feed block must hold
   int64_t out_need = 0;
+  bool profiling = false;
+  std::vector<double> seconds;  // per instruction, while profiling
 };
 
 extern "C" lam_plan* lam_plan_create(const int32_t* tape, int64_t tape_words, int64_t arena_floats,
@@ -301,6 +305,25 @@ extern "C" void lam_plan_destroy(lam_plan* plan) {
   delete plan;
 }
 
+extern "C" void lam_plan_profile(lam_plan* plan, int enable) {
+  if (!plan) return;
+  plan->profiling = enable != 0;
+  if (plan->profiling) plan->seconds.assign(plan->prog.size(), 0.0);
+}
+
+extern "C" int64_t lam_plan_profile_read(const lam_plan* plan, double* seconds, int64_t n) {
+  if (!plan) return 0;
+  const int64_t m = (int64_t)plan->seconds.size();
+  for (int64_t i = 0; i < m && i < n && seconds; ++i) seconds[i] = plan->seconds[(size_t)i];
+  return m;
+}
+
+static double now_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 extern "C" float* lam_plan_arena(lam_plan* plan) { return plan ? plan->arena : nullptr; }
 extern "C" int64_t lam_plan_arena_floats(const lam_plan* plan) { return plan ? plan->arena_floats : 0; }
 
@@ -337,9 +360,13 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
 #define I(i) ((int64_t)w[i])
 #define F(i) as_float(w[i])
 #define GEOM I(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11), I(12), I(13), I(14), I(15), I(16), I(17), (int)w[18]
+  const bool profiling = plan->profiling;
+  if (profiling && plan->seconds.size() != plan->prog.size()) plan->seconds.assign(plan->prog.size(), 0.0);
   for (int64_t step = 0; step < steps; ++step) {
-    for (const Ins& ins : plan->prog) {
+    for (size_t pc = 0; pc < plan->prog.size(); ++pc) {
+      const Ins& ins = plan->prog[pc];
       const int32_t* w = ins.w;
+      const double t0 = profiling ? now_seconds() : 0.0;
       switch (ins.op) {
         case LAM_OP_FEED:
           memcpy(P(0), feeds + step * feed_stride + w[1], sizeof(float) * (size_t)w[2]);
@@ -428,6 +455,7 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
           fmt(err, errlen, "tape word %d: unknown opcode %d", ins.at, ins.op);
           return 5;
       }
+      if (profiling) plan->seconds[pc] += now_seconds() - t0;
     }
   }
 #undef P

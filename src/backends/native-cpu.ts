@@ -53,6 +53,11 @@ export class NativeCpuBackend implements Backend {
       dispose() {
         plan.dispose();
       },
+      profiler: {
+        start: () => plan.profile(true),
+        stop: () => plan.profile(false),
+        read: () => plan.readProfile(),
+      },
     };
   }
 }

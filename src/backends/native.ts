@@ -14,6 +14,8 @@ export interface NativePlan {
   readArena(offset: number, length: number): Float32Array;
   writeArena(offset: number, data: Float32Array): void;
   run(feeds: Float32Array | null, feedStride: number, outputs: Float32Array | null, outStride: number, steps: number): void;
+  profile(enable: boolean): void;
+  readProfile(): Float64Array;
   dispose(): void;
 }
 

@@ -53,6 +53,11 @@ export interface Executable {
   writeArena(offset: number, data: Float32Array): void;
   /** Frees native memory now; the executable cannot be used afterwards. */
   dispose(): void;
+  /**
+   * Per-instruction wall time inside run(), where the backend can measure it in place (native-cpu):
+   * start() zeroes the timers, read() returns seconds per tape instruction in tape order since.
+   */
+  readonly profiler?: { start(): void; stop(): void; read(): Float64Array };
 }
 
 export interface Backend {

@@ -25,6 +25,7 @@ import type { Backend, TapeProgram } from '../backends/types.js';
 import type { Plan } from '../graph/plan.js';
 import { memorySummary } from '../graph/plan.js';
 import { compileOn } from '../graph/runner.js';
+import type { CompiledModel } from '../graph/compiled.js';
 import { defaultSource } from '../lam/batches.js';
 import { PRESETS, getPreset } from '../lam/presets.js';
 import { planPreset } from '../lam/training.js';
@@ -41,6 +42,8 @@ Training-step throughput (forward + backward + Adam) per backend vs PyTorch eage
   --samples N       timed calls (default 10)
   --no-torch        skip the PyTorch comparison
   --no-breakdown    skip the per-op breakdown
+  --profile         per-instruction wall time inside the whole step (native-cpu): the
+                    slowest instructions with their layer name, ms/step and GFLOP/s
   --json            JSON Lines on stdout`;
 
 const DEFAULT_STEPS: Record<string, number> = { 'linear-exo': 200, 'linear-1k': 5, conv64: 3, grid32: 20 };
@@ -98,6 +101,28 @@ export function opBreakdown(plan: Plan, backend: Backend, feeds: Float32Array, s
   return out.sort((a, b) => b.ms - a.ms);
 }
 
+/**
+ * Times every instruction inside the whole step (Executable.profiler: two clock reads around each
+ * kernel, same arena, caches and pool as training) and prints the slowest ones, then the total by
+ * phase: unlike opBreakdown, each kernel runs where the step runs it, after the ops before it.
+ */
+function printProfile(plan: Plan, prof: NonNullable<CompiledModel['runner']['profiler']>, runAll: () => void, steps: number, calls: number, o: { name: string; backend: string; threads: number; json: boolean; log: (s: string) => void }): void {
+  prof.start();
+  for (let i = 0; i < calls; i++) runAll();
+  prof.stop();
+  const sec = prof.read();
+  const rows = plan.ops.map((op, i) => ({ i, op: op.op, layer: op.name, phase: op.phase, ms: (1000 * sec[i]!) / steps, gflop: op.flops / 1e9 }));
+  const total = rows.reduce((s, r) => s + r.ms, 0);
+  o.log(`  per-instruction profile (${o.backend}, ${o.threads} thread${o.threads > 1 ? 's' : ''}; in-step ms/step, Σ ${total.toFixed(3)} ms; slowest first):`);
+  for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, 40)) {
+    o.log(`    #${String(r.i).padStart(3)} ${r.op.padEnd(24)} ${r.layer.slice(0, 40).padEnd(40)} ${r.ms.toFixed(4).padStart(9)} ms  ${((100 * r.ms) / total).toFixed(1).padStart(5)}%${r.gflop > 0 ? `  ${(r.gflop / (r.ms / 1000)).toFixed(1)} GFLOP/s` : ''}`);
+    if (o.json) console.log(JSON.stringify({ kind: 'train_ins', name: o.name, backend: o.backend, threads: o.threads, index: r.i, op: r.op, layer: r.layer, phase: r.phase, ms_per_step: r.ms }));
+  }
+  const byPhase = new Map<string, number>();
+  for (const r of rows) byPhase.set(r.phase, (byPhase.get(r.phase) ?? 0) + r.ms);
+  o.log(`    by phase: ${[...byPhase].map(([p, ms]) => `${p} ${ms.toFixed(2)} ms`).join(', ')}`);
+}
+
 function torchScript(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const up of ['../..', '../../..']) {
@@ -145,6 +170,7 @@ export async function run(argv: string[]): Promise<number> {
     samples: { type: 'string' },
     'no-torch': { type: 'boolean' },
     'no-breakdown': { type: 'boolean' },
+    profile: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -216,6 +242,11 @@ export async function run(argv: string[]): Promise<number> {
         const n = bname === 'reference' && name !== 'linear-exo' ? 1 : steps;
         const f = feeds.subarray(0, n * per);
         const tm = timeIt(() => model.run(f, n), n, bname === 'reference' ? Math.min(samples, name === 'linear-exo' ? 3 : 2) : samples);
+        if (values.profile) {
+          const prof = model.runner.profiler;
+          if (!prof) log(`  per-instruction profile: skipped (${bname} has no in-place timers)`);
+          else printProfile(plan, prof, () => model.run(f, n), n * samples, samples, { name, backend: bname, threads: t, json, log });
+        }
         model.dispose();
         const torch = torchBy.get(t);
         const vs = torch ? tm.steps_per_s / torch : undefined;

@@ -19,6 +19,8 @@ export interface StepRunner {
   readArena(offset: number, n: number): Float32Array;
   writeArena(offset: number, data: Float32Array): void;
   dispose(): void;
+  /** Per-instruction timers inside run(), where the backend has them (Executable.profiler). */
+  readonly profiler?: { start(): void; stop(): void; read(): Float64Array };
 }
 
 /** A run stopped at a step (CHECK_FINITE found NaN/Inf, a bad index…). */

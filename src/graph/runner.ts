@@ -15,6 +15,7 @@ export function runnerOf(backend: string, exe: Executable): StepRunner {
     readArena: (offset, n) => exe.readArena(offset, n),
     writeArena: (offset, data) => exe.writeArena(offset, data),
     dispose: () => exe.dispose(),
+    ...(exe.profiler ? { profiler: exe.profiler } : {}),
   };
 }
 

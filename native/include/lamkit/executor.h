@@ -45,6 +45,14 @@ int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_stride,
                  float* outputs, int64_t out_stride, int64_t steps,
                  int64_t* failed_step, char* err, int64_t errlen);
 
+/* Per-instruction wall time inside lam_plan_run, for profiling a whole step in place (the
+ * arena, caches and thread pool exactly as in training). enable != 0 zeroes the counters and
+ * starts timing; 0 stops it. Timing costs two clock reads per instruction. */
+void lam_plan_profile(lam_plan* plan, int enable);
+/* Seconds spent in each instruction since profiling was enabled, in tape order, into
+ * seconds[0 … n); returns the number of instructions (call with n = 0 to size the buffer). */
+int64_t lam_plan_profile_read(const lam_plan* plan, double* seconds, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif
