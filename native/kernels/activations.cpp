@@ -25,11 +25,20 @@ extern "C" void lam_f32_relu(const float* x, float* y, int64_t n) {
 
 extern "C" void lam_f32_relu_backward(const float* x, const float* dy, float* dx, int64_t n,
                                       int acc) {
+  // dy is loaded on every element, not only under the mask: a load written only inside the
+  // condition may not be hoisted, so GCC emitted a branch per element (random signs: ~5 ns per
+  // element, 5.8 ms for conv64's 1M-element layer) instead of a vector select (0.3 ms).
   lamkit::parallel_for(n, 1.0, [&](int64_t i0, int64_t i1) {
     if (acc) {
-      for (int64_t i = i0; i < i1; ++i) dx[i] += x[i] > 0.0f ? dy[i] : 0.0f;
+      for (int64_t i = i0; i < i1; ++i) {
+        const float g = dy[i];
+        dx[i] += x[i] > 0.0f ? g : 0.0f;
+      }
     } else {
-      for (int64_t i = i0; i < i1; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+      for (int64_t i = i0; i < i1; ++i) {
+        const float g = dy[i];
+        dx[i] = x[i] > 0.0f ? g : 0.0f;
+      }
     }
   });
 }
