@@ -1,6 +1,6 @@
 /**
  * `lamkit bench train --preset NAME[,NAME…] [--backend B[,B…]] [--threads N[,N…]] [--batch B]
- *  [--steps N] [--samples N] [--no-torch] [--no-breakdown] [--json]`
+ *  [--steps N] [--samples N] [--no-torch] [--no-breakdown] [--profile] [--json]`
  *
  * Steps/s of the compiled training step (forward + backward + Adam) per backend, with a per-op
  * breakdown, beside the same step in PyTorch eager (benchmarks/train/torch_step.py via
@@ -13,7 +13,9 @@
  * kinds vs the whole step shows what the executor itself costs.
  * --json prints JSON Lines: {"kind":"train","name":"<preset>","backend":…,"threads":…,
  * "steps_per_s":…,"median_ms":…,"p90_ms":…,"batch":…,"peak_bytes":…} (backend "pytorch" for the
- * PyTorch twin, with "vs_pytorch" on lamkit lines) and {"kind":"train_op",…} breakdown lines.
+ * PyTorch twin, with "vs_pytorch" on lamkit lines) and {"kind":"train_op",…} breakdown lines;
+ * --profile adds {"kind":"train_ins","index":…,"op":…,"layer":…,"phase":…,"ms_per_step":…} lines
+ * (each instruction timed inside the whole step, native-cpu).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -204,6 +204,32 @@ describe('native addon without the TypeScript checks', () => {
     p.dispose();
     expect(() => p.run(null, 0, null, 0, 0)).toThrow(/used after dispose/);
   });
+  it('profile: per-instruction seconds in tape order, only while enabled, results unchanged', () => {
+    const B = 16, Din = 32, Dout = 8, steps = 5;
+    const { program } = trainingProgram(B, Din, Dout);
+    const feeds = feedsFor(steps, B, Din, Dout, testSeed());
+    const plain = new a.Plan(program.tape, program.arenaFloats);
+    const timed = new a.Plan(program.tape, program.arenaFloats);
+    const outA = new Float32Array(steps * 2), outB = new Float32Array(steps * 2);
+    expect(timed.readProfile().length).toBe(0); // never enabled: nothing measured
+    timed.profile(true);
+    plain.run(feeds, B * (Din + Dout), outA, 2, steps);
+    timed.run(feeds, B * (Din + Dout), outB, 2, steps);
+    expect(outB).toEqual(outA); // timing changes nothing that is computed
+    const sec = timed.readProfile();
+    expect(sec.length).toBe(11); // the training tape's 11 instructions
+    for (const s of sec) expect(s).toBeGreaterThanOrEqual(0);
+    expect(sec[3]! + sec[6]!).toBeGreaterThan(0); // the two matmuls took measurable time
+    timed.profile(false);
+    const frozen = Array.from(timed.readProfile());
+    timed.run(feeds, B * (Din + Dout), outB, 2, steps);
+    expect(Array.from(timed.readProfile())).toEqual(frozen); // stopped: counters kept, not advanced
+    timed.profile(true);
+    expect(Array.from(timed.readProfile()).every((s) => s === 0)).toBe(true); // restart zeroes
+    expect(() => timed.profile('yes' as never)).toThrow(/profile: enable must be a boolean/);
+    plain.dispose();
+    timed.dispose();
+  });
   it('threads and ISA controls', () => {
     const t = a.getThreads();
     a.setThreads(1);
