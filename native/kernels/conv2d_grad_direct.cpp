@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "conv_pad.h"
@@ -79,12 +80,14 @@ bool geometry_ok(const ConvGeom& g) {
 
 bool lanes_ok(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes * 4 <= 5 * n; }
 
-// 32-byte aligned per-thread scratch kept for the next call.
+// 64-byte aligned per-thread scratch kept for the next call (grow-only: no allocation, page
+// faults or zeroing per call). 64: each 16-lane operand row of the tile is one cache line (W
+// used to be packed into a per-call std::vector, whose 16-byte alignment from malloc could
+// split every other 32-byte load across two lines).
 float* scratch(std::vector<float>& v, int64_t n) {
-  if ((int64_t)v.size() < n + 8) v.resize((size_t)(n + 8));
-  float* p = v.data();
-  while ((uintptr_t)p % 32) ++p;
-  return p;
+  if ((int64_t)v.size() < n + 16) v.resize((size_t)(n + 16));
+  const uintptr_t a = (uintptr_t)v.data();
+  return (float*)((a + 63) & ~(uintptr_t)63);
 }
 
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
@@ -209,7 +212,10 @@ bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, in
     for (int64_t qw = 0; qw < g.sw; ++qw)
       wbase[(size_t)(qh * g.sw + qw + 1)] =
           wbase[(size_t)(qh * g.sw + qw)] + CB * ch.taps(qh) * cw.taps(qw) * OC * kLanes;
-  std::vector<float> wp((size_t)wbase[(size_t)nclass] + 8);
+  // The calling thread's buffer; workers only read it during this call. Every element is
+  // written by the packing below.
+  thread_local std::vector<float> s_wp;
+  float* const wpk = scratch(s_wp, wbase[(size_t)nclass]);
   // Where tap (kh, kw) goes: its class q and its index in the class's taps.
   std::vector<int64_t> tap_class((size_t)KK), tap_index((size_t)KK);
   for (int64_t qh = 0; qh < g.sh; ++qh)
@@ -232,17 +238,18 @@ bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, in
     tap_base[(size_t)t] = wbase[(size_t)q];
   }
   parallel_for(OC, (double)(CB * KK * kLanes), [&](int64_t o0, int64_t o1) {
-    std::vector<float> tmp((size_t)(KK * kLanes));
+    thread_local std::vector<float> s_tmp;
+    float* const tmp = scratch(s_tmp, KK * kLanes);
     for (int64_t oc = o0; oc < o1; ++oc)
       for (int64_t cb = 0; cb < CB; ++cb) {
         conv_grad_pack16_avx2(w + (oc * g.C + cb * kLanes) * KK, KK,
-                              std::min<int64_t>(kLanes, g.C - cb * kLanes), KK, tmp.data(), kLanes);
+                              std::min<int64_t>(kLanes, g.C - cb * kLanes), KK, tmp, kLanes);
         for (int64_t t = 0; t < KK; ++t) {
           const int64_t nt = tap_nt[(size_t)t], kc = tap_kc[(size_t)t];
           const int64_t oc0 = oc / kc * kc, kq = std::min(kc, OC - oc0);
-          float* d = wp.data() + tap_base[(size_t)t] + cb * nt * OC * kLanes +
+          float* d = wpk + tap_base[(size_t)t] + cb * nt * OC * kLanes +
                      (nt * oc0 + tap_index[(size_t)t] * kq + oc - oc0) * kLanes;
-          memcpy(d, tmp.data() + t * kLanes, sizeof(float) * kLanes);
+          memcpy(d, tmp + t * kLanes, sizeof(float) * kLanes);
         }
       }
   });
@@ -282,7 +289,7 @@ bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, in
               rows[(size_t)(a * tw + b)] =
                   dyp + ((ch.delta[(size_t)(ch.first[qh] + a)] + top) * OWP +
                          cw.delta[(size_t)(cw.first[qw] + b)] + left) * OC;
-          const float* wpc = wp.data() + wbase[(size_t)(qh * g.sw + qw)] + cb * nt * OC * kLanes;
+          const float* wpc = wpk + wbase[(size_t)(qh * g.sw + qw)] + cb * nt * OC * kLanes;
           for (int64_t oc0 = 0; oc0 < OC; oc0 += kc) {
             const int64_t kq = std::min(kc, OC - oc0);
             for (int64_t r = 0; r < nt; ++r) crow[(size_t)r] = rows[(size_t)r] + oc0;
@@ -323,10 +330,14 @@ bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, in
   const double image_flops = 2.0 * (double)CB * kLanes * OC * KK * (double)OHW;
   const int nt = available_threads();
   if (nt <= 1 || N >= nt) {
-    parallel_for(N, image_flops, [&](int64_t n0, int64_t n1) {
+    // Images handed out by an atomic counter, not in fixed halves: a thread that loses its core
+    // for a while (a shared machine) no longer holds up the call (as in conv2d_direct_avx2).
+    // Each image is computed by one thread, so results do not depend on which.
+    std::atomic<int64_t> next{0};
+    parallel(image_flops * (double)N < 2.0e6 ? 1 : nt, [&](int, int) {
       thread_local std::vector<float> s_dyp;
       float* dyp = scratch(s_dyp, dyp_img);
-      for (int64_t n = n0; n < n1; ++n) {
+      for (int64_t n; (n = next.fetch_add(1, std::memory_order_relaxed)) < N;) {
         prep(n, dyp);
         items(n, dyp, 0, nitems);
       }
