@@ -32,16 +32,25 @@
 
 #include "gemm.h"
 #include "gemm_direct.h"
+#include "gemm_pack.h"
 #include "gemm_ukernels.h"
 #include "runtime/thread_pool.h"
 
 namespace {
+
+typedef void (*pack_a_fn)(int ta, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc,
+                          int64_t kc, float* dst);
+typedef void (*pack_b_fn)(int tb, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc,
+                          int64_t nc, float* dst);
 
 struct GemmConfig {
   const char* isa;
   lam_f32_gemm_ukernel_fn ukernel;
   int mr, nr;
   int64_t mc, kc, nc;
+  // ISA packers (gemm_pack.h); null: the generic templates below.
+  pack_a_fn pack_a = nullptr;
+  pack_b_fn pack_b = nullptr;
 };
 
 enum { ISA_SCALAR = 0, ISA_WASM = 1, ISA_AVX2 = 2, ISA_AVX512 = 3 };
@@ -55,7 +64,8 @@ const GemmConfig kWasm = {"wasm-simd128", lam_f32_gemm_ukernel_4x16__wasmsimd, 4
 // Zen/Haswell class caches: A block 168×256×4 = 168 KiB (L2 512 KiB), B sliver 16 KiB (L1).
 // NC = 1024 keeps the packed B panel (1 MiB) L2/L3-resident and its pages few (measured ~5%
 // better than 4080 at 2048² on Zen 3).
-const GemmConfig kAvx2 = {"avx2", lam_f32_gemm_ukernel_6x16__avx2, 6, 16, 168, 256, 1024};
+const GemmConfig kAvx2 = {"avx2", lam_f32_gemm_ukernel_6x16__avx2, 6, 16, 168, 256, 1024,
+                          lamkit::gemm_pack_a6_avx2, lamkit::gemm_pack_b16_avx2};
 #endif
 #if defined(__x86_64__)
 // Skylake-X/Sapphire Rapids: A block 196×384×4 = 294 KiB (L2 1–2 MiB), B sliver 48 KiB.
@@ -211,9 +221,10 @@ void pack_b_t(int tb, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64
   }
 }
 
-void pack_a(int ta, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
-            int mr, float* dst) {
-  switch (mr) {
+void pack_a(const GemmConfig& cfg, int ta, const float* A, int64_t lda, int64_t i0, int64_t p0,
+            int64_t mc, int64_t kc, float* dst) {
+  if (cfg.pack_a) return cfg.pack_a(ta, A, lda, i0, p0, mc, kc, dst);
+  switch (cfg.mr) {
     case 4: pack_a_t<4>(ta, A, lda, i0, p0, mc, kc, dst); break;
     case 6: pack_a_t<6>(ta, A, lda, i0, p0, mc, kc, dst); break;
     case 14: pack_a_t<14>(ta, A, lda, i0, p0, mc, kc, dst); break;
@@ -221,9 +232,10 @@ void pack_a(int ta, const float* A, int64_t lda, int64_t i0, int64_t p0, int64_t
   }
 }
 
-void pack_b(int tb, const float* B, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
-            int nr, float* dst) {
-  switch (nr) {
+void pack_b(const GemmConfig& cfg, int tb, const float* B, int64_t ldb, int64_t p0, int64_t j0,
+            int64_t kc, int64_t nc, float* dst) {
+  if (cfg.pack_b) return cfg.pack_b(tb, B, ldb, p0, j0, kc, nc, dst);
+  switch (cfg.nr) {
     case 16: pack_b_t<16>(tb, B, ldb, p0, j0, kc, nc, dst); break;
     case 32: pack_b_t<32>(tb, B, ldb, p0, j0, kc, nc, dst); break;
     default: abort();
@@ -249,10 +261,10 @@ void gemm_block(const GemmConfig& cfg, int ta, int tb, int64_t m0, int64_t m1, i
     for (int64_t pc = 0; pc < K; pc += kc_max) {
       const int64_t kc = std::min<int64_t>(kc_max, K - pc);
       const int acc_here = pc == 0 ? acc : 1;
-      pack_b(tb, B, ldb, pc, n0 + jc, kc, nc, nr, pb);
+      pack_b(cfg, tb, B, ldb, pc, n0 + jc, kc, nc, pb);
       for (int64_t ic = 0; ic < M; ic += mc_max) {
         const int64_t mc = std::min<int64_t>(mc_max, M - ic);
-        pack_a(ta, A, lda, m0 + ic, pc, mc, kc, mr, pa);
+        pack_a(cfg, ta, A, lda, m0 + ic, pc, mc, kc, pa);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int64_t cols = std::min<int64_t>(nr, nc - jr);
           const float* bs = pb + jr * kc;

@@ -3,6 +3,7 @@
 // one cache block, 1 thread and the full pool. Guard zones and inputs are checked bit-exact.
 #include <lamkit/kernels.h>
 
+#include "kernels/gemm_pack.h"
 #include "kernels/gemm_ukernels.h"
 #include "kernels/gemm_vec_ukernel.h"
 #include "test_util.h"
@@ -34,6 +35,58 @@ static void test_vec_ukernel(lt::Rng& r) {
   }
   et.report("14x32 vector body (avx512 twin)");
 }
+
+#if defined(__x86_64__)
+// The AVX2 packers vs the layout of gemm_pack.h written out element by element: bit-exact,
+// zero padding, nothing written past the panel. Offsets i0/p0/j0 and leading dimensions of
+// 1024 (rows 4 KiB apart, the L1-aliasing case the loop orders are built around) included.
+static void test_avx2_packers(lt::Rng& r) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2")) {
+    printf("  avx2 packers: CPU has no AVX2, skipped\n");
+    return;
+  }
+  const int64_t G = 64;  // guard floats after the panel
+  int cases = 0;
+  for (int64_t ld : {300, 1024})
+    for (int t = 0; t < 2; ++t)
+      for (int64_t ext : {1, 5, 6, 7, 13, 15, 16, 17, 33, 168})
+        for (int64_t kc : {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 256}) {
+          // A: op(A)[i0:i0+mc, p0:p0+kc]; B: op(B)[p0:p0+kc, j0:j0+nc] with mc = nc = ext.
+          const int64_t o0 = 3, o1 = 2;  // row/column offset inside the stored matrix
+          const int64_t rowsA = t ? o1 + kc : o0 + ext, colsA = t ? o0 + ext : o1 + kc;
+          if (colsA > ld) continue;
+          auto A = lt::randv(r, rowsA * ld);
+          for (int which = 0; which < 2; ++which) {
+            const int64_t tile = which ? 16 : 6, panel = (ext + tile - 1) / tile * tile * kc;
+            std::vector<float> buf((size_t)(panel + G + 8));
+            float* dst = buf.data() + (8 - ((uintptr_t)buf.data() / 4) % 8) % 8;  // 32-byte aligned
+            for (int64_t i = 0; i < panel + G; ++i) dst[i] = -7.0f;
+            // `which` 0 packs A (ta = t, i0 = o0, p0 = o1); 1 packs B from the same storage read
+            // as op(B) (tb = !t: stored N×K when t = 0), j0 = o0, p0 = o1.
+            if (which == 0) lamkit::gemm_pack_a6_avx2(t, A.data(), ld, o0, o1, ext, kc, dst);
+            else lamkit::gemm_pack_b16_avx2(!t, A.data(), ld, o1, o0, kc, ext, dst);
+            bool ok = true;
+            for (int64_t s = 0; s < panel / kc / tile && ok; ++s)
+              for (int64_t k = 0; k < kc && ok; ++k)
+                for (int64_t x = 0; x < tile && ok; ++x) {
+                  const int64_t e = s * tile + x;  // row of op(A) / column of op(B)
+                  const float want = e >= ext ? 0.0f : t ? A[(size_t)((o1 + k) * ld + o0 + e)] : A[(size_t)((o0 + e) * ld + o1 + k)];
+                  const float got = dst[s * tile * kc + k * tile + x];
+                  ok = memcmp(&want, &got, 4) == 0;
+                  CHECK(ok, "%s packer %s=%d ld %lld ext %lld kc %lld: sliver %lld k %lld lane %lld is %g, want %g",
+                        which ? "B" : "A", which ? "tb" : "ta", which ? !t : t, (long long)ld, (long long)ext,
+                        (long long)kc, (long long)s, (long long)k, (long long)x, got, want);
+                }
+            for (int64_t i = panel; i < panel + G; ++i)
+              CHECK(dst[i] == -7.0f, "%s packer wrote past its panel (ext %lld kc %lld, offset %lld)", which ? "B" : "A",
+                    (long long)ext, (long long)kc, (long long)(i - panel));
+            ++cases;
+          }
+        }
+  printf("  avx2 packers: %d cases\n", cases);
+}
+#endif
 
 static void run_case(lt::ErrTracker& et, lt::Rng& r, int ta, int tb, int64_t M, int64_t N, int64_t K, int acc,
                      const char* label) {
@@ -67,6 +120,9 @@ int main() {
   const char* best = lam_isa_name();
   printf("matmul_test: best ISA %s, threads %d\n", best, lam_get_num_threads());
   test_vec_ukernel(r);
+#if defined(__x86_64__)
+  test_avx2_packers(r);
+#endif
   const int64_t sizes[][3] = {{1, 1, 1},    {1, 17, 3},    {7, 1, 5},     {5, 13, 1},
                               {6, 16, 8},   {14, 32, 9},   {13, 31, 29},  {15, 33, 31},
                               {5, 15, 257}, {61, 67, 71},  {169, 47, 257}, {197, 33, 385},
