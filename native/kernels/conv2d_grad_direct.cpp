@@ -8,7 +8,8 @@
 //   16-channel groups. A tile's accumulators stay in registers over every pixel of the block:
 //   per pixel 2 dyP loads, 6 broadcasts of xp[c][oh·sh + kh·dh][ow·sw + kw·dw], 12 FMAs.
 //   Blocks of images are sized so dyP stays in L2 while all tiles walk it.
-//   Threads split the tiles (not the images), by channel groups or else by tap groups: every dW
+//   Threads split the tiles (not the images), by channel groups or by tap groups, whichever
+//   duplicates less per-thread prep (x padding vs dy packing): every dW
 //   value is summed by one thread in image and pixel order, so the result does not depend on
 //   the thread count (the im2col path adds per-thread partial sums, whose rounding does), and
 //   no partial-dW buffers are reduced.
@@ -184,8 +185,13 @@ bool conv2d_backward_filter_direct(const float* x, const float* dy, float* dwt, 
   };
   int nt = available_threads();
   if (2.0 * (double)N * OC * CKK * OHW < 2.0e6) nt = 1;
+  // Split the axis whose per-thread prep is duplicated less: threads splitting channel groups
+  // each pad every x channel, threads splitting tap groups each pack every dy channel group.
+  // (Deep conv64 layers: padded x is 1.2–6× dy per image; the 3-channel input layers the
+  // reverse.) Tap groups only when there are enough of them to split evenly.
+  const bool by_taps = OB < nt || (xp_img > dy_img && TB >= 4 * (int64_t)nt);
   parallel(nt, [&](int tid, int nthr) {
-    if (OB >= nthr) rect(OB * tid / nthr, OB * (tid + 1) / nthr, 0, TB);
+    if (!by_taps) rect(OB * tid / nthr, OB * (tid + 1) / nthr, 0, TB);
     else rect(0, OB, TB * tid / nthr, TB * (tid + 1) / nthr);
   });
   return true;
