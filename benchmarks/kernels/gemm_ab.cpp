@@ -7,6 +7,8 @@
 //   gemm_ab [threads = 1] [rounds = 15] [shape …]   shape = ta,tb,M,N,K[,acc] (default: the 1024³
 //   NN, NT, TN products; linear-1k's pred is NT, pred_dB is TN; "linear-1k" adds all of that
 //   preset's step matmuls)
+// GEMM_AB_COLD=1 sweeps a 64 MiB buffer before each call (untimed), so operands and C come from
+// DRAM as in a training step whose arena exceeds the L3, instead of staying cache-warm.
 // Checks every contender against OpenBLAS (max |Δ| relative to max |C|) before timing.
 #include <cblas.h>
 #include <lamkit/kernels.h>
@@ -99,13 +101,16 @@ int main(int argc, char** argv) {
   lam_set_num_threads(threads);
   openblas_set_num_threads(threads);
   const clockid_t clk = threads == 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC;
+  const char* cold_env = getenv("GEMM_AB_COLD");
+  const bool cold = cold_env && !strcmp(cold_env, "1");
+  std::vector<float> sweep(cold ? (size_t)16 << 20 : 0);
   std::vector<Contender> cs = {{"lamkit", run_lamkit}};
 #if defined(LAMKIT_AB_OLD)
   cs.push_back({"lamkit-old", run_old});
 #endif
   cs.push_back({"openblas", run_openblas});
-  printf("# gemm_ab: %d thread%s, %d rounds, best %s ms per call; isa %s\n", threads, threads > 1 ? "s" : "",
-         rounds, threads == 1 ? "thread-CPU" : "wall", lam_isa_name());
+  printf("# gemm_ab: %d thread%s, %d rounds, best %s ms per call%s; isa %s\n", threads, threads > 1 ? "s" : "",
+         rounds, threads == 1 ? "thread-CPU" : "wall", cold ? ", caches swept before each call" : "", lam_isa_name());
   for (const Shape& s : shapes) {
     std::vector<float> A((size_t)(s.M * s.K)), B((size_t)(s.K * s.N)), ref((size_t)(s.M * s.N)),
         C((size_t)(s.M * s.N));
@@ -133,6 +138,7 @@ int main(int argc, char** argv) {
       for (size_t j = 0; j < cs.size(); ++j) {
         // Alternate the order each round so neither side always runs on a warmer cache.
         const size_t k = i % 2 ? cs.size() - 1 - j : j;
+        for (size_t x = 0; x < sweep.size(); x += 16) sweep[x] += 1.0f;
         const double t0 = now_ms(clk);
         cs[k].fn(s, A.data(), B.data(), C.data());
         best[k] = std::min(best[k], now_ms(clk) - t0);

@@ -23,13 +23,15 @@ for s in "${srcs[@]}"; do
 done
 defs=""
 if [[ -n $old ]]; then
-  # Only the packed driver and its micro-kernels are swapped; gemm_direct and the pool are shared.
-  for f in matmul.cpp gemm_avx2.cpp gemm_scalar.cpp gemm_avx512.cpp gemm.h gemm_ukernels.h gemm_vec_ukernel.h vec_load.h gemm_direct.h; do
-    git -C "$root" show "$old:native/kernels/$f" > "$out/old/kernels/$f"
-  done
+  # Only the packed driver, its packers and micro-kernels are swapped; gemm_direct and the pool
+  # are shared. Headers come along so the old sources compile against their own declarations.
+  files=$(git -C "$root" ls-tree --name-only "$old" native/kernels/ | sed 's|native/kernels/||' |
+          grep -E '^(matmul\.cpp|gemm.*\.(h|cpp)|vec_load\.h|transpose8_avx2\.h)$' | grep -v _wasm)
+  for f in $files; do git -C "$root" show "$old:native/kernels/$f" > "$out/old/kernels/$f"; done
   ren="-Dsgemm=sgemm_old -Dlam_f32_matmul=lam_f32_matmul_old -Dlam_isa_name=lam_isa_name_old -Dlam_force_isa=lam_force_isa_old"
   for k in 14x32__avx512 6x16__avx2 4x16__wasmsimd 4x16__scalar; do ren="$ren -Dlam_f32_gemm_ukernel_$k=lam_f32_gemm_ukernel_${k}_old"; done
-  for f in matmul.cpp gemm_avx2.cpp gemm_scalar.cpp gemm_avx512.cpp; do
+  for k in gemm_pack_a6_avx2 gemm_pack_b16_avx2; do ren="$ren -D$k=${k}_old"; done
+  for f in $(echo "$files" | grep -E '^(matmul|gemm_(avx2|avx512|scalar|pack.*))\.cpp$'); do
     ${CXX:-g++} -O3 -DNDEBUG -std=c++17 -I"$out/old" -I"$root/native/include" -I"$root/native" $ren $(flags "$f") \
       -c "$out/old/kernels/$f" -o "$out/old/$f.o"
     objs+=("$out/old/$f.o")

@@ -133,7 +133,10 @@ int main() {
                               // dot-product path (A·Bᵀ, long K, small output), tile edges
                               {32, 96, 1024}, {7, 5, 515}, {128, 128, 777},
                               // M ≤ 64, A·B: unpacked, column groups copied (ldb ≥ 256), threads over columns
-                              {48, 512, 300}};
+                              {48, 512, 300},
+                              // C ≥ 512Ki floats, K > 256: the AVX2 big-C blocking (MC 96, KC 512), two
+                              // k blocks (512 + 8), row and column edges
+                              {727, 725, 520}};
   int cases = 0;
   for (const char* isa : isas) {
     lam_force_isa(strcmp(isa, "auto") ? isa : nullptr);
@@ -158,6 +161,27 @@ int main() {
       snprintf(what, sizeof what, "isa %s threads %d", lam_isa_name(), lam_get_num_threads());
       et.report(what);
     }
+  }
+  // Packed-path results must not depend on the thread count (each thread's block keeps the same
+  // k blocking, chosen from the whole product): bit-identical C at 1 and 2 threads.
+  lam_force_isa(nullptr);
+  {
+    const int64_t shapes[][3] = {{300, 260, 520}, {727, 725, 520}, {169, 47, 257}};
+    for (auto& s : shapes)
+      for (int ta = 0; ta < 2; ++ta)
+        for (int tb = 0; tb < 2; ++tb) {
+          const int64_t M = s[0], N = s[1], K = s[2];
+          auto A = lt::randv(r, M * K), B = lt::randv(r, K * N), C0 = lt::randv(r, M * N);
+          std::vector<float> C1 = C0, C2 = C0;
+          lam_set_num_threads(1);
+          lam_f32_matmul(ta, tb, M, N, K, A.data(), B.data(), C1.data(), 1);
+          lam_set_num_threads(2);
+          lam_f32_matmul(ta, tb, M, N, K, A.data(), B.data(), C2.data(), 1);
+          CHECK(memcmp(C1.data(), C2.data(), C1.size() * sizeof(float)) == 0,
+                "ta%d tb%d %lldx%lldx%lld: 1-thread and 2-thread results differ", ta, tb, (long long)M, (long long)N,
+                (long long)K);
+        }
+    lam_set_num_threads(0);
   }
   // K = 0: `=` must write zeros, `+=` must leave C alone.
   lam_force_isa(nullptr);

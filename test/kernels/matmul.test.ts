@@ -17,6 +17,9 @@ for (const [M, N, K] of [[1, 97, 5], [17, 1, 33], [97, 33, 16], [6, 16, 1], [7, 
   cases.push(shape(false, false, M, N, K));
 for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const)
   for (const [M, N, K] of [[1, 1, 1], [7, 17, 15], [33, 16, 31], [64, 97, 17]]) cases.push(shape(ta, tb, M, N, K));
+// C ≥ 512Ki floats with K > 256: native AVX2 switches to its big-C blocking (MC 96, KC 512);
+// linear-1k's pred is A·Bᵀ and pred_dB Aᵀ·B.
+cases.push(shape(false, true, 725, 724, 300), shape(true, false, 725, 724, 300));
 
 await defineKernelTests({
   op: 'matmul',
