@@ -9,7 +9,7 @@
 // also reference are never called.
 //   g++ -O2 -std=c++17 benchmarks/train/conv_step_kernels.cpp -ldl -lpthread -o /tmp/conv_step_kernels
 //   /tmp/conv_step_kernels [--reps 7] [--batch 32] [--only NAME] [--threads T] A.node [B.node]
-// --only keeps the calls whose name contains NAME; --threads (A/B only, default 1).
+// --only keeps the call named NAME, or else those whose name contains NAME; --threads (A/B only, default 1).
 // LAMKIT_BENCH_COLD=1: write 64 MiB before each call, so inputs come from memory as in the step
 // (whose ~75 MiB arena leaves little in L3 from one kernel to the next).
 #include <dlfcn.h>
@@ -165,8 +165,10 @@ int main(int argc, char** argv) {
            "GF/s", "2t wall", "2t cpu", "GF/s", "x2t");
   }
   double tot[2][2] = {{0, 0}, {0, 0}};
+  bool exact = false;  // --only NAME names one call exactly, else it is a substring
+  for (const Call& c : calls) exact = exact || !strcmp(c.name, only);
   for (const Call& c : calls) {
-    if (*only && !strstr(c.name, only)) continue;
+    if (*only && (exact ? strcmp(c.name, only) != 0 : !strstr(c.name, only))) continue;
     const I K = 4, H = c.H, OH = c.H / 2;
     // Conv view: x [N,C,H,H], w [OC,C,4,4], y [N,OC,OH,OH]; 't' swaps the roles.
     Bufs d;

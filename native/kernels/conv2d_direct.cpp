@@ -1,8 +1,10 @@
-// Dispatch for the direct conv2d forward (conv2d_direct.h): the AVX2 kernel runs when the active
-// ISA (lam_isa_name, lowered by lam_force_isa) is avx2 or avx512 and the geometry is one where it
-// beats im2col + SGEMM; otherwise it returns false and the caller takes the im2col path.
+// Dispatch for the direct conv2d forward (conv2d_direct.h): when the active ISA (lam_isa_name,
+// lowered by lam_force_isa) is avx2 or avx512, the pixel-vector kernel for few taps (OW % 8 == 0)
+// or else the channel-vector AVX2 kernel where it beats im2col + SGEMM; otherwise it returns
+// false and the caller takes the im2col path.
 // LAMKIT_CONV_DIRECT (read per call, so tests and A/B runs can flip it in-process):
-//   0 = never (im2col everywhere), 1 = every geometry the kernel takes, unset = measured rule;
+//   0 = never (im2col everywhere), 1 = every geometry the channel kernel takes (the pixel kernel
+//   still where its rule holds), unset = measured rules;
 //   any other value is ignored with a warning on stderr (once).
 #include "conv2d_direct.h"
 
@@ -29,6 +31,17 @@ bool direct_is_faster(int64_t N, int64_t OC, const ConvGeom& g) {
   return N * g.OH * g.OW >= 64 && OC > 8 && g.C * g.KH * g.KW >= 64;
 }
 
+// Where the pixel-vector kernel beats both (conv2d_direct_px_avx2.cpp needs OW % 8 == 0):
+// few taps, where the channel kernel's transposing epilogue weighs most and the rule above
+// leaves the layer to im2col. Best CPU time vs im2col, 1 thread (benchmarks/onnx/
+// conv-direct-ab.mjs, batch 1/16/32/64): conv64's 3→32 layer (48 taps) 0.81–0.88, its 3→64 one
+// 0.80–0.96 from batch 16 (1.12 at batch 1, 0.1 ms), grid32's 2→8 (32 taps) 0.85–0.93, its 1→16
+// (16 taps) 1.02–1.17; at 96 taps (6→32) 1.04 and 512 taps 1.05 of the channel kernel.
+bool px_is_faster(int64_t N, const ConvGeom& g) {
+  const int64_t taps = g.C * g.KH * g.KW;
+  return g.OW % 8 == 0 && taps >= 32 && taps < 64 && N * g.OH * g.OW >= 64;
+}
+
 }  // namespace
 #endif
 
@@ -47,6 +60,7 @@ bool conv2d_direct(const float* x, const float* w, float* y, int64_t N, int64_t 
     mode = nullptr;
   }
   if (mode && !strcmp(mode, "0")) return false;
+  if (px_is_faster(N, g) && conv2d_direct_px_avx2(x, w, y, N, OC, g, acc, ep)) return true;
   if (!(mode && !strcmp(mode, "1")) && !direct_is_faster(N, OC, g)) return false;
   return conv2d_direct_avx2(x, w, y, N, OC, g, acc, ep);
 #else

@@ -4,6 +4,9 @@
 // (the channel-block and tile splits) and N ≥ threads, more taps than one chunk (C·KH·KW > 256).
 // Also: results are bitwise the same at 1 and 2 threads, the kernel agrees with the im2col path
 // (lam_f32_conv2d with LAMKIT_CONV_DIRECT=0), and the dispatch declines scalar ISA / mode 0.
+// The same checks for the pixel-vector kernel (conv2d_direct_px_avx2) on shapes with OW % 8 == 0
+// (it must decline the others): tiles of 1–4 vectors, OC tails of 1–2 in its 3-channel tiles,
+// strides 1–3, dilation, padding ≥ the image, N = 1 (tile chunks over threads).
 // Tolerance: |got − ref| ≤ 2e-6·√(C·KH·KW + 1) + 1e-6 + 1e-5·|ref| for inputs in [−1, 1]
 // (fp32 sums in another order than the reference), as in conv2d_test.cpp.
 #include <lamkit/kernels.h>
@@ -60,7 +63,11 @@ static std::vector<double> ref_conv(const Shape& s, const std::vector<float>& x,
   return ref;
 }
 
-static void check_shape(lt::ErrTracker& et, lt::Rng& r, const Shape& s, const Epi& e, int acc) {
+typedef bool (*kernel_fn)(const float*, const float*, float*, int64_t, int64_t, const lamkit::ConvGeom&, int,
+                          const lamkit::ConvEpilogue&);
+
+static void check_shape(lt::ErrTracker& et, lt::Rng& r, const Shape& s, const Epi& e, int acc,
+                        kernel_fn kernel = lamkit::conv2d_direct_avx2) {
   const lamkit::ConvGeom g = geom(s);
   if (g.OH <= 0 || g.OW <= 0) return;
   const int64_t nx = s.N * s.C * s.H * s.W, nw = s.OC * s.C * s.KH * s.KW,
@@ -79,9 +86,9 @@ static void check_shape(lt::ErrTracker& et, lt::Rng& r, const Shape& s, const Ep
     lt::Guarded y(ny, r, !acc);
     if (threads == 1) start = y.copy();
     else memcpy(y.data(), start.data(), sizeof(float) * (size_t)ny);
-    const bool took = lamkit::conv2d_direct_avx2(x.data(), w.data(), y.data(), s.N, s.OC, g, acc, ep);
-    CHECK(took, "conv2d_direct_avx2 declined a valid geometry (N %lld C %lld OC %lld)",
-          (long long)s.N, (long long)s.C, (long long)s.OC);
+    const bool took = kernel(x.data(), w.data(), y.data(), s.N, s.OC, g, acc, ep);
+    CHECK(took, "direct kernel declined a valid geometry (N %lld C %lld OC %lld OW %lld)",
+          (long long)s.N, (long long)s.C, (long long)s.OC, (long long)g.OW);
     CHECK(y.guards_ok(), "guard zone (%s, acc %d, threads %d)", e.name, acc, threads);
     if (threads == 1) {
       for (int64_t i = 0; i < ny; ++i)
@@ -213,6 +220,30 @@ int main() {
       snprintf(what, sizeof what, "epilogue %s acc %d", e.name, acc);
       et.report(what);
     }
+  }
+  // Pixel-vector kernel: OW % 8 == 0 only.
+  const Shape px_shapes[] = {
+      {3, 3, 16, 16, 5, 4, 4, 2, 2, 1, 1, 1, 1},    {2, 6, 32, 32, 32, 4, 4, 2, 2, 1, 1, 1, 1},
+      {1, 3, 64, 64, 32, 4, 4, 2, 2, 1, 1, 1, 1},   {2, 4, 20, 24, 9, 3, 3, 2, 3, 1, 0, 1, 1},
+      {2, 3, 12, 18, 6, 3, 3, 1, 1, 0, 1, 2, 2},    {1, 2, 3, 6, 3, 5, 5, 1, 1, 2, 3, 1, 1},
+      {4, 1, 8, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1},     {1, 7, 9, 17, 12, 2, 2, 1, 1, 0, 0, 1, 1},
+      {2, 5, 5, 8, 7, 5, 5, 1, 1, 0, 2, 1, 1},
+  };
+  for (const Epi& e : epis) {
+    for (int acc = 0; acc < 2; ++acc) {
+      lt::ErrTracker et("conv2d_direct_px");
+      for (const Shape& s : px_shapes) check_shape(et, r, s, e, acc, lamkit::conv2d_direct_px_avx2);
+      char what[64];
+      snprintf(what, sizeof what, "epilogue %s acc %d", e.name, acc);
+      et.report(what);
+    }
+  }
+  for (const Shape& s : shapes) {
+    const lamkit::ConvGeom g = geom(s);
+    if (g.OH <= 0 || g.OW <= 0 || g.OW % 8 == 0) continue;
+    std::vector<float> x((size_t)(s.N * s.C * s.H * s.W)), w((size_t)(s.OC * s.C * s.KH * s.KW)), y(1);
+    CHECK(!lamkit::conv2d_direct_px_avx2(x.data(), w.data(), y.data(), s.N, s.OC, g, 0, lamkit::ConvEpilogue()),
+          "conv2d_direct_px_avx2 took OW %lld (not a multiple of 8)", (long long)g.OW);
   }
   lt::ErrTracker vs("vs_im2col");
   for (const Shape& s : shapes) check_vs_im2col(vs, r, s);
