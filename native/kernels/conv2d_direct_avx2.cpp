@@ -36,6 +36,7 @@
 #include <atomic>
 #include <vector>
 
+#include "conv2d_direct_avx2.h"
 #include "conv2d_direct_wcache.h"
 #include "conv_pad.h"
 #include "transpose8_avx2.h"
@@ -43,6 +44,8 @@
 
 namespace {
 
+using lamkit::conv_act;
+using lamkit::conv_scratch;
 using lamkit::ConvEpilogue;
 using lamkit::ConvGeom;
 using lamkit::PackedWeightCache;
@@ -51,14 +54,6 @@ using lamkit::transpose8;
 
 const int kOB = 16;  // output channels per block
 const int kP = 6;    // output pixels per register tile
-
-// Grow-only per-thread buffer (no allocation, page faults or zeroing per call).
-float* scratch(std::vector<float>& v, int64_t n) {
-  if ((int64_t)v.size() < n + 16) v.resize((size_t)(n + 16));
-  // 64-byte aligned start so every packed weight row is one cache line.
-  uintptr_t a = (uintptr_t)v.data();
-  return (float*)((a + 63) & ~(uintptr_t)63);
-}
 
 // wp[k·16 + r] = W[oc0 + r][k] (0 past OC) for one 16-channel block.
 void pack_block(const float* w, int64_t OC, int64_t CKK, int64_t oc0, float* wp) {
@@ -80,15 +75,6 @@ void pack_block(const float* w, int64_t OC, int64_t CKK, int64_t oc0, float* wp)
   }
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t kk = k; kk < CKK; ++kk) wp[kk * kOB + r] = src[r * CKK + kk];
-}
-
-inline __m256 act_vec(__m256 v, const ConvEpilogue& ep) {
-  if (ep.act == lamkit::kConvActRelu) return _mm256_max_ps(_mm256_setzero_ps(), v);  // NaN stays
-  if (ep.act == lamkit::kConvActLeakyRelu) {
-    const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-    return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(ep.slope)), neg);
-  }
-  return v;
 }
 
 // Lanes [0, M) (M ≤ 4, compile time) of v to / from p in whole 4/2/1-float pieces: no masked
@@ -168,7 +154,7 @@ __attribute__((noinline)) void finish(const Tile& t, const float* s, const float
       float* yr = yb + (8 * half + i) * t.OHW;
       __m256 v = h[i];
       if (t.acc) v = _mm256_add_ps(v, load_np<NP>(yr));
-      store_np<NP>(yr, act_vec(v, ep));
+      store_np<NP>(yr, conv_act(v, ep));
     }
   }
 }
@@ -264,8 +250,8 @@ bool conv2d_direct_avx2(const float* x, const float* w, float* y, int64_t N, int
   thread_local PackedWeightCache cache;
   // Few pixels per weight (batch-1 inference): keep the panels between calls.
   PackedWeights* cached = N * OHW <= kCachePixels ? cache.get(w, OC, CKK, kOB) : nullptr;
-  float* wp = cached ? cached->panels() : scratch(wbuf, nob * CKK * kOB);
-  float* bias = scratch(bbuf, nob * kOB);  // [nob·16], zero-padded
+  float* wp = cached ? cached->panels() : conv_scratch(wbuf, nob * CKK * kOB);
+  float* bias = conv_scratch(bbuf, nob * kOB);  // [nob·16], zero-padded
   if ((int64_t)ibuf.size() < CKK + OHW) ibuf.resize((size_t)(CKK + OHW));
   int32_t* koff = ibuf.data();
   int32_t* poff = koff + CKK;
@@ -295,7 +281,7 @@ bool conv2d_direct_avx2(const float* x, const float* w, float* y, int64_t N, int
     const float* bb = ep.bias ? bias + ob * kOB : nullptr;
     float* yb = y + (n * OC + ob * kOB) * OHW;
     thread_local std::vector<float> pbuf_t;
-    float* part = CKK > kKC ? scratch(pbuf_t, (t1 - t0) * kP * kOB) : nullptr;
+    float* part = CKK > kKC ? conv_scratch(pbuf_t, (t1 - t0) * kP * kOB) : nullptr;
     for (int64_t k0 = 0; k0 < CKK; k0 += kKC) {
       const int64_t k1 = std::min(CKK, k0 + kKC);
       for (int64_t ti = t0; ti < t1; ++ti) {
@@ -314,7 +300,7 @@ bool conv2d_direct_avx2(const float* x, const float* w, float* y, int64_t N, int
     std::atomic<int64_t> next{0};
     parallel(nt, [&](int, int) {
       thread_local std::vector<float> own;
-      float* xi = scratch(own, img);
+      float* xi = conv_scratch(own, img);
       for (int64_t n; (n = next.fetch_add(1, std::memory_order_relaxed)) < N;) {
         pad_image(x + n * g.C * g.H * g.W, g.C, g.H, g.W, g.ph, g.pw, HP, WP, xi);
         for (int64_t ob = 0; ob < nob; ++ob) run(xi, n, ob, 0, ntiles);
@@ -323,7 +309,7 @@ bool conv2d_direct_avx2(const float* x, const float* w, float* y, int64_t N, int
     return true;
   }
   // Fewer images than threads (batch-1 inference): pad them all first (|x|, small).
-  float* xp = scratch(pbuf, N * img);
+  float* xp = conv_scratch(pbuf, N * img);
   for (int64_t n = 0; n < N; ++n)
     pad_image(x + n * g.C * g.H * g.W, g.C, g.H, g.W, g.ph, g.pw, HP, WP, xp + n * img);
   if (nob >= nt) {

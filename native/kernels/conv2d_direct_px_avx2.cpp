@@ -26,30 +26,18 @@
 #include <atomic>
 #include <vector>
 
+#include "conv2d_direct_avx2.h"
 #include "runtime/thread_pool.h"
 
 namespace {
 
+using lamkit::conv_act;
+using lamkit::conv_scratch;
 using lamkit::ConvEpilogue;
 using lamkit::ConvGeom;
 
 const int kOC = 3;  // output channels per register tile
 const int kV = 4;   // vectors of 8 pixels per register tile
-
-float* scratch(std::vector<float>& v, int64_t n) {
-  if ((int64_t)v.size() < n + 16) v.resize((size_t)(n + 16));
-  const uintptr_t a = (uintptr_t)v.data();
-  return (float*)((a + 63) & ~(uintptr_t)63);
-}
-
-inline __m256 act_vec(__m256 v, const ConvEpilogue& ep) {
-  if (ep.act == lamkit::kConvActRelu) return _mm256_max_ps(_mm256_setzero_ps(), v);  // NaN stays
-  if (ep.act == lamkit::kConvActLeakyRelu) {
-    const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-    return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(ep.slope)), neg);
-  }
-  return v;
-}
 
 struct Job {
   const int32_t* koff;  // [CKK] tap offsets in the phase-split image
@@ -99,7 +87,7 @@ void tile(const Job& j, const float* const* base, const int64_t* pix, int64_t oc
     for (int v = 0; v < NV; ++v) {
       __m256 s = _mm256_add_ps(r == 0 ? a0[v] : r == 1 ? a1[v] : a2[v], bv);
       if (j.acc) s = _mm256_add_ps(s, _mm256_loadu_ps(yr + pix[v]));
-      _mm256_storeu_ps(yr + pix[v], act_vec(s, ep));
+      _mm256_storeu_ps(yr + pix[v], conv_act(s, ep));
     }
   }
 }
@@ -167,7 +155,7 @@ bool conv2d_direct_px_avx2(const float* x, const float* w, float* y, int64_t N, 
 
   thread_local std::vector<float> s_w, s_b;
   thread_local std::vector<int32_t> s_k;
-  float* const wq = scratch(s_w, nob * kOC * CKK);
+  float* const wq = conv_scratch(s_w, nob * kOC * CKK);
   for (int64_t ob = 0; ob < nob; ++ob)
     for (int64_t k = 0; k < CKK; ++k)
       for (int r = 0; r < kOC; ++r) {
@@ -176,7 +164,7 @@ bool conv2d_direct_px_avx2(const float* x, const float* w, float* y, int64_t N, 
       }
   float* bias = nullptr;
   if (ep.bias) {
-    bias = scratch(s_b, OC + 1);
+    bias = conv_scratch(s_b, OC + 1);
     memcpy(bias, ep.bias, sizeof(float) * (size_t)OC);
     bias[OC] = 0.0f;
   }
@@ -220,8 +208,8 @@ bool conv2d_direct_px_avx2(const float* x, const float* w, float* y, int64_t N, 
   if (nt <= 1 || N >= nt) {
     parallel(nt, [&](int, int) {
       thread_local std::vector<float> own, row;
-      float* xi = scratch(own, img);
-      float* tmp = scratch(row, WQ * g.sw);
+      float* xi = conv_scratch(own, img);
+      float* tmp = conv_scratch(row, WQ * g.sw);
       for (int64_t n; (n = next.fetch_add(1, std::memory_order_relaxed)) < N;) {
         phase_pad(x + n * g.C * g.H * g.W, g, HP, WP, WQ, tmp, xi);
         run(xi, n, 0, ntiles);
@@ -231,8 +219,8 @@ bool conv2d_direct_px_avx2(const float* x, const float* w, float* y, int64_t N, 
   }
   // Fewer images than threads: split them into chunks of tiles (copies made first, small).
   thread_local std::vector<float> s_all, s_row;
-  float* const xall = scratch(s_all, N * img);
-  float* const tmp = scratch(s_row, WQ * g.sw);
+  float* const xall = conv_scratch(s_all, N * img);
+  float* const tmp = conv_scratch(s_row, WQ * g.sw);
   for (int64_t n = 0; n < N; ++n) phase_pad(x + n * g.C * g.H * g.W, g, HP, WP, WQ, tmp, xall + n * img);
   const int64_t units = N * ntiles, chunk = std::max<int64_t>(1, units / (4 * (int64_t)nt));
   parallel(nt, [&](int, int) {
