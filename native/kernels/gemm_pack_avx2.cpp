@@ -21,6 +21,20 @@ inline void store6(float* p, __m256 x) {
   memcpy(p + 4, &hi, sizeof hi);
 }
 
+// r[t] ← (s[0·ld + t], …, s[7·ld + t]) for t < 8: 8 floats of each of `rows` rows (the rest
+// zero), transposed so each register holds one k across the rows.
+inline void load_transposed8(const float* s, int64_t ld, int rows, __m256* r) {
+  for (int i = 0; i < 8; ++i) r[i] = i < rows ? _mm256_loadu_ps(s + i * ld) : _mm256_setzero_ps();
+  lamkit::transpose8(r);
+}
+
+// One 8×8 group of the B-stored-N×K packer: columns 8h..8h+7 of the sliver, steps k..k+7.
+inline void pack_b_group(const float* s, int64_t ldb, int cols, int h, int64_t k, float* d) {
+  __m256 r[8];
+  load_transposed8(s + 8 * h * ldb + k, ldb, cols - 8 * h, r);
+  for (int t = 0; t < 8; ++t) _mm256_store_ps(d + (k + t) * 16 + 8 * h, r[t]);
+}
+
 // Packs a panel whose k-th row (s + k·ld) holds its `ext` values contiguously into W-wide
 // slivers (kc steps of W floats; the edge sliver zero-padded): blocks of KB rows, each copied to
 // every sliver in turn. Sliver by sliver re-reads each row once per sliver, and row by row
@@ -71,8 +85,7 @@ void gemm_pack_a6_avx2(int ta, const float* A, int64_t lda, int64_t i0, int64_t 
     int64_t k = 0;
     for (; k + 8 <= kc; k += 8) {
       __m256 r[8];
-      for (int i = 0; i < 8; ++i) r[i] = i < rows ? _mm256_loadu_ps(s + i * lda + k) : _mm256_setzero_ps();
-      transpose8(r);
+      load_transposed8(s + k, lda, rows, r);
       // r[t] holds rows 0..7 at k + t; each 8-wide store spills 2 lanes into the next k's
       // slot, which the next store overwrites, so they must stay in this order.
       float* dk = d + k * 6;
@@ -102,21 +115,9 @@ void gemm_pack_b16_avx2(int tb, const float* B, int64_t ldb, int64_t p0, int64_t
     // a multiple of 4 KiB apart share one 8-way L1 set, so 16 rows at once would evict them).
     for (; k + 16 <= kc; k += 16)
       for (int h = 0; h < 2; ++h)
-        for (int64_t kk = k; kk < k + 16; kk += 8) {
-          __m256 r[8];
-          for (int i = 0; i < 8; ++i)
-            r[i] = 8 * h + i < cols ? _mm256_loadu_ps(s + (8 * h + i) * ldb + kk) : _mm256_setzero_ps();
-          transpose8(r);
-          for (int t = 0; t < 8; ++t) _mm256_store_ps(d + (kk + t) * 16 + 8 * h, r[t]);
-        }
+        for (int64_t kk = k; kk < k + 16; kk += 8) pack_b_group(s, ldb, cols, h, kk, d);
     for (; k + 8 <= kc; k += 8)
-      for (int h = 0; h < 2; ++h) {
-        __m256 r[8];
-        for (int i = 0; i < 8; ++i)
-          r[i] = 8 * h + i < cols ? _mm256_loadu_ps(s + (8 * h + i) * ldb + k) : _mm256_setzero_ps();
-        transpose8(r);
-        for (int t = 0; t < 8; ++t) _mm256_store_ps(d + (k + t) * 16 + 8 * h, r[t]);
-      }
+      for (int h = 0; h < 2; ++h) pack_b_group(s, ldb, cols, h, k, d);
     for (; k < kc; ++k)
       for (int c = 0; c < 16; ++c) d[k * 16 + c] = c < cols ? s[c * ldb + k] : 0.0f;
   }
