@@ -136,7 +136,9 @@ int main() {
                               {48, 512, 300},
                               // C ≥ 512Ki floats, K > 256: the AVX2 big-C blocking (MC 96, KC 512), two
                               // k blocks (512 + 8), row and column edges
-                              {727, 725, 520}};
+                              {727, 725, 520},
+                              // K ≤ 64: row-strip tile order (several MC blocks, row and column edges)
+                              {61, 67, 50}, {727, 725, 64}};
   int cases = 0;
   for (const char* isa : isas) {
     lam_force_isa(strcmp(isa, "auto") ? isa : nullptr);
