@@ -3,7 +3,8 @@
 // geometry (not only where it is faster), =0 forces the im2col path; the addon reads it per call.
 // Geometries: strides 1–3, padding 0–3, dilation 2, C / OC not multiples of 8 / 16, OW < 6,
 // N = 1 (channel-block and tile splits) and N ≥ threads, taps > 256 (partial sums), 1 and 2
-// threads, `=` and `+=`. Tolerance |got − ref| ≤ 2e-6·√(C·KH·KW) + 1e-5·|ref| (fp32 sums in
+// threads, `=` and `+=`; 32–63 taps with OW % 8 == 0 take the pixel-vector kernel (its rule holds
+// under =1 too). Tolerance |got − ref| ≤ 2e-6·√(C·KH·KW) + 1e-5·|ref| (fp32 sums in
 // another order than the reference), as in conv2d.test.ts.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NativeCpuBackend } from '../../src/backends/native-cpu.js';
@@ -26,6 +27,8 @@ const CASES: ConvGeomCase[] = [
   g('conv64 layer 1, N=1', 1, 6, 32, 32, 32, 4, 4, [2, 2], [1, 1]),
   g('k4 s2 p1 C64 OC40, N=1', 1, 64, 8, 8, 40, 4, 4, [2, 2], [1, 1]),
   g('k4 s2 p1 OC16, N=1 (tile split)', 1, 8, 16, 16, 16, 4, 4, [2, 2], [1, 1]),
+  g('k4 s2 p1 C3 OC32 (pixel kernel)', 3, 3, 32, 32, 32, 4, 4, [2, 2], [1, 1]),
+  g('k4 s2 p1 C3 OC7, N=1 (pixel kernel, OC tail)', 1, 3, 16, 16, 7, 4, 4, [2, 2], [1, 1]),
 ];
 
 const { oracle, others } = await testBackends();
