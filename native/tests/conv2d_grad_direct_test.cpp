@@ -3,8 +3,8 @@
 // not multiples of 16 (padded lanes), edge tiles of 1–5 taps or pixels, N = 1 (a transposed
 // conv split within the image), `=` into NaN, `+=` onto random values, 1 and 2 threads.
 // LAMKIT_CONV_GRAD_DIRECT=1 (every geometry the kernels take, not only those with enough
-// pixels per call) for the comparisons. Also: the direct filter gradient is bit-identical for 1
-// and 2 threads (threads split tiles, never a sum), and the kernels report "not taken" where
+// pixels per call) for the comparisons. Also: both direct kernels are bit-identical for 1 and 2
+// threads (threads split tiles or images, never a sum), and the kernels report "not taken" where
 // they must (scalar ISA, 1×1, narrow C/OC, too few pixels under the default rule, =0).
 #include <lamkit/kernels.h>
 
@@ -86,15 +86,19 @@ static void check(lt::ErrTracker* et, lt::Rng& r, const Shape& s, bool expect_di
       if (taken) CHECK(acc || probe == got.copy(), "%s: direct call and public entry differ", which ? "filter" : "input");
     }
   }
-  // Filter: the same bits for 1 and 2 threads (threads take whole tiles).
+  // The same bits for 1 and 2 threads: the filter's threads take whole tiles, the input's whole
+  // images (or 16-channel blocks of one image), each summed in a fixed order.
   if (expect_direct) {
-    std::vector<float> a((size_t)nw), b((size_t)nw);
-    lam_set_num_threads(1);
-    run(1, s, x, w, dy, a.data(), 0);
-    lam_set_num_threads(2);
-    run(1, s, x, w, dy, b.data(), 0);
-    lam_set_num_threads(0);
-    CHECK(a == b, "filter differs between 1 and 2 threads (C %lld OC %lld)", (long long)s.C, (long long)s.OC);
+    for (int which = 0; which < 2; ++which) {
+      std::vector<float> a((size_t)size[which]), b((size_t)size[which]);
+      lam_set_num_threads(1);
+      run(which, s, x, w, dy, a.data(), 0);
+      lam_set_num_threads(2);
+      run(which, s, x, w, dy, b.data(), 0);
+      lam_set_num_threads(0);
+      CHECK(a == b, "%s differs between 1 and 2 threads (C %lld OC %lld)", which ? "filter" : "input",
+            (long long)s.C, (long long)s.OC);
+    }
   }
 }
 
