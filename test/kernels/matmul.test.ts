@@ -20,6 +20,8 @@ for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const)
 // C ≥ 512Ki floats with K > 256: native AVX2 switches to its big-C blocking (MC 96, KC 512);
 // linear-1k's pred is A·Bᵀ and pred_dB Aᵀ·B.
 cases.push(shape(false, true, 725, 724, 300), shape(true, false, 725, 724, 300));
+// K ≤ 64 over several MC blocks: the packed path's row-strip tile order, row and column edges.
+cases.push(shape(false, false, 301, 263, 40), shape(true, true, 301, 263, 40));
 
 await defineKernelTests({
   op: 'matmul',
