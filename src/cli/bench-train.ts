@@ -1,6 +1,6 @@
 /**
  * `lamkit bench train --preset NAME[,NAME…] [--backend B[,B…]] [--threads N[,N…]] [--batch B]
- *  [--steps N] [--samples N] [--no-torch] [--no-breakdown] [--profile] [--json]`
+ *  [--steps N] [--samples N] [--no-torch] [--no-breakdown] [--profile] [--rounds R] [--json]`
  *
  * Steps/s of the compiled training step (forward + backward + Adam) per backend, with a per-op
  * breakdown, beside the same step in PyTorch eager (benchmarks/train/torch_step.py via
@@ -15,7 +15,8 @@
  * "steps_per_s":…,"median_ms":…,"p90_ms":…,"batch":…,"peak_bytes":…} (backend "pytorch" for the
  * PyTorch twin, with "vs_pytorch" on lamkit lines) and {"kind":"train_op",…} breakdown lines;
  * --profile adds {"kind":"train_ins","index":…,"op":…,"layer":…,"phase":…,"ms_per_step":…} lines
- * (each instruction timed inside the whole step, native-cpu).
+ * (each instruction timed inside the whole step, native-cpu); --rounds R adds
+ * {"kind":"train_rounds","ratios":[…],"median_vs_pytorch":…} per backend and thread count.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -46,6 +47,9 @@ Training-step throughput (forward + backward + Adam) per backend vs PyTorch eage
   --no-breakdown    skip the per-op breakdown
   --profile         per-instruction wall time inside the whole step (native-cpu): the
                     slowest instructions with their layer name, ms/step and GFLOP/s
+  --rounds R        after the table, R rounds alternating PyTorch and lamkit (same
+                    settings): the ratio of each round and their median, robust to a
+                    shared machine's slow phases (default 1 = off)
   --json            JSON Lines on stdout`;
 
 const DEFAULT_STEPS: Record<string, number> = { 'linear-exo': 200, 'linear-1k': 5, conv64: 3, grid32: 20 };
@@ -125,6 +129,25 @@ function printProfile(plan: Plan, prof: NonNullable<CompiledModel['runner']['pro
   o.log(`    by phase: ${[...byPhase].map(([p, ms]) => `${p} ${ms.toFixed(2)} ms`).join(', ')}`);
 }
 
+/** `rounds` × (PyTorch samples, then lamkit samples); prints each round's ratio and their median. */
+function interleavedRounds(rounds: number, torch: () => ReturnType<typeof torchStep>, lamkit: () => Timing, o: { name: string; backend: string; threads: number; json: boolean; log: (s: string) => void }): void {
+  const ratios: number[] = [];
+  const pairs: string[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const pt = torch();
+    if ('skipped' in pt) {
+      o.log(`  interleaved rounds: stopped (${pt.skipped})`);
+      return;
+    }
+    const lk = lamkit();
+    ratios.push(lk.steps_per_s / pt.steps_per_s);
+    pairs.push(`${lk.median_ms.toPrecision(3)}/${pt.median_ms.toPrecision(3)}`);
+  }
+  const med = percentile(ratios, 0.5);
+  o.log(`  interleaved, ${rounds} rounds (${o.backend} / pytorch ms per step: ${pairs.join(' · ')}): ratio per round ${ratios.map((x) => x.toFixed(2) + '×').join(' · ')}; median ${med.toFixed(2)}×, min ${Math.min(...ratios).toFixed(2)}×`);
+  if (o.json) console.log(JSON.stringify({ kind: 'train_rounds', name: o.name, backend: o.backend, threads: o.threads, rounds, ratios, median_vs_pytorch: med }));
+}
+
 function torchScript(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const up of ['../..', '../../..']) {
@@ -135,14 +158,14 @@ function torchScript(): string | null {
 }
 
 /** PyTorch steps/s at `threads`, best of the allowed settings; or a reason it was skipped. */
-function torchStep(preset: string, batch: number, threads: number, samples: number): (Timing & { setting: string; version: string }) | { skipped: string } {
+function torchStep(preset: string, batch: number, threads: number, samples: number, only?: string): (Timing & { setting: string; version: string }) | { skipped: string } {
   const script = torchScript();
   if (!script) return { skipped: 'benchmarks/train/torch_step.py not found' };
   if (!existsSync('/usr/bin/python3')) return { skipped: '/usr/bin/python3 not found' };
   const settings: { name: string; env: Record<string, string> }[] = [{ name: 'default', env: {} }];
   if (threads >= 2) settings.push({ name: 'OMP_WAIT_POLICY=PASSIVE', env: { OMP_WAIT_POLICY: 'PASSIVE' } });
   let best: (Timing & { setting: string; version: string }) | null = null;
-  for (const s of settings) {
+  for (const s of settings.filter((x) => !only || x.name === only)) {
     const r = spawnSync('/usr/bin/python3', [script, '--preset', preset, '--batch', String(batch), '--threads', String(threads), '--samples', String(samples)], {
       env: { ...process.env, ...TORCH_ENV, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), ...s.env },
       encoding: 'utf8',
@@ -173,6 +196,7 @@ export async function run(argv: string[]): Promise<number> {
     'no-torch': { type: 'boolean' },
     'no-breakdown': { type: 'boolean' },
     profile: { type: 'boolean' },
+    rounds: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -190,6 +214,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const threadList = (values.threads ?? '1,2').split(',').map((t) => numberFlag('threads', t, 1, { min: 1, integer: true }));
   const samples = numberFlag('samples', values.samples, 10, { min: 1, integer: true });
+  const rounds = numberFlag('rounds', values.rounds, 1, { min: 1, integer: true });
   const json = values.json === true;
   const log = (s: string): void => {
     if (!json) console.log(s);
@@ -214,6 +239,7 @@ export async function run(argv: string[]): Promise<number> {
       src.next(v);
     }
     const torchBy = new Map<number, number>();
+    const torchSetting = new Map<number, string>();
     if (!values['no-torch'])
       for (const t of threadList) {
         const r = torchStep(name, batch, t, samples);
@@ -223,6 +249,7 @@ export async function run(argv: string[]): Promise<number> {
           break;
         }
         torchBy.set(t, r.steps_per_s);
+        torchSetting.set(t, r.setting);
         log(`| pytorch ${r.version} | ${t} | ${r.steps_per_s.toFixed(1)} steps/s | median ${r.median_ms.toFixed(3)} ms | p90 ${r.p90_ms.toFixed(3)} ms | best setting: ${r.setting} |`);
         if (json) console.log(JSON.stringify({ kind: 'train', name, backend: 'pytorch', threads: t, batch, steps_per_s: r.steps_per_s, median_ms: r.median_ms, p90_ms: r.p90_ms, setting: r.setting, torch: r.version }));
       }
@@ -249,6 +276,10 @@ export async function run(argv: string[]): Promise<number> {
           if (!prof) log(`  per-instruction profile: skipped (${bname} has no in-place timers)`);
           else printProfile(plan, prof, () => model.run(f, n), n * samples, samples, { name, backend: bname, threads: t, json, log });
         }
+        // Interleaved rounds: PyTorch and lamkit alternate, so a slow phase of a shared machine
+        // (±15% here between minutes) hits both sides of each round's ratio alike.
+        if (rounds > 1 && torchSetting.has(t) && bname !== 'reference')
+          interleavedRounds(rounds, () => torchStep(name, batch, t, samples, torchSetting.get(t)), () => timeIt(() => model.run(f, n), n, samples), { name, backend: bname, threads: t, json, log });
         model.dispose();
         const torch = torchBy.get(t);
         const vs = torch ? tm.steps_per_s / torch : undefined;

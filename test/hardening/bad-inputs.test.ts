@@ -58,6 +58,7 @@ const ROWS: Row[] = [
   { name: '--checkpoint-every without --out', argv: () => train('--steps', '10', '--checkpoint-every', '5'), stderr: [/--checkpoint-every needs --out DIR/] },
   { name: 'unknown benchmark', argv: () => ['bench', 'disk'], stderr: [/bench: unknown benchmark 'disk'; expected one of kernels, train/] },
   { name: 'unknown kernel to benchmark', argv: () => ['bench', 'kernels', '--op', 'softmax'], stderr: [/--op: unknown op 'softmax'; expected a list of gemm/] },
+  { name: 'zero interleaved benchmark rounds', argv: () => ['bench', 'train', '--rounds', '0'], stderr: [/--rounds: expected a value in \[1, ∞\], got 0/] },
   { name: 'port out of range', argv: () => ['serve', '--port', '99999'], stderr: [/--port: expected a value in \[0, 65535\], got 99999/] },
   { name: 'unknown flag (sweep)', argv: () => ['sweep', '--bogus'], stderr: [/sweep: Unknown option '--bogus'/] },
   { name: '--latent-dim 0 (gridworld)', argv: () => ['train', '--data', 'gridworld', '--latent-dim', '0'], stderr: [/--latent-dim: expected a value in \[1, 256\], got 0/] },
