@@ -21,7 +21,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
 #include <time.h>
 
 #include <new>
@@ -360,8 +359,8 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
 #define I(i) ((int64_t)w[i])
 #define F(i) as_float(w[i])
 #define GEOM I(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11), I(12), I(13), I(14), I(15), I(16), I(17), (int)w[18]
+  // lam_plan_profile sized `seconds` when it turned profiling on.
   const bool profiling = plan->profiling;
-  if (profiling && plan->seconds.size() != plan->prog.size()) plan->seconds.assign(plan->prog.size(), 0.0);
   for (int64_t step = 0; step < steps; ++step) {
     for (size_t pc = 0; pc < plan->prog.size(); ++pc) {
       const Ins& ins = plan->prog[pc];

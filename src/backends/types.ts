@@ -53,11 +53,18 @@ export interface Executable {
   writeArena(offset: number, data: Float32Array): void;
   /** Frees native memory now; the executable cannot be used afterwards. */
   dispose(): void;
-  /**
-   * Per-instruction wall time inside run(), where the backend can measure it in place (native-cpu):
-   * start() zeroes the timers, read() returns seconds per tape instruction in tape order since.
-   */
-  readonly profiler?: { start(): void; stop(): void; read(): Float64Array };
+  /** Per-instruction timers inside run(), where the backend can measure in place (native-cpu). */
+  readonly profiler?: InstructionProfiler;
+}
+
+/**
+ * Wall time of each tape instruction inside run(): start() zeroes the timers and starts them,
+ * stop() stops them (values kept), read() returns seconds per instruction in tape order.
+ */
+export interface InstructionProfiler {
+  start(): void;
+  stop(): void;
+  read(): Float64Array;
 }
 
 export interface Backend {

@@ -24,11 +24,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { resolveBackend } from '../backends/registry.js';
-import type { Backend, TapeProgram } from '../backends/types.js';
+import type { Backend, InstructionProfiler, TapeProgram } from '../backends/types.js';
 import type { Plan } from '../graph/plan.js';
 import { memorySummary } from '../graph/plan.js';
 import { compileOn } from '../graph/runner.js';
-import type { CompiledModel } from '../graph/compiled.js';
 import { defaultSource } from '../lam/batches.js';
 import { PRESETS, getPreset } from '../lam/presets.js';
 import { planPreset } from '../lam/training.js';
@@ -112,7 +111,7 @@ export function opBreakdown(plan: Plan, backend: Backend, feeds: Float32Array, s
  * kernel, same arena, caches and pool as training) and prints the slowest ones, then the total by
  * phase: unlike opBreakdown, each kernel runs where the step runs it, after the ops before it.
  */
-function printProfile(plan: Plan, prof: NonNullable<CompiledModel['runner']['profiler']>, runAll: () => void, steps: number, calls: number, o: { name: string; backend: string; threads: number; json: boolean; log: (s: string) => void }): void {
+function printProfile(plan: Plan, prof: InstructionProfiler, runAll: () => void, steps: number, calls: number, o: { name: string; backend: string; threads: number; json: boolean; log: (s: string) => void }): void {
   prof.start();
   for (let i = 0; i < calls; i++) runAll();
   prof.stop();

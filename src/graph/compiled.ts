@@ -4,6 +4,7 @@
  * Parameters and optimiser state stay resident in the backend's arena; they are read and
  * written explicitly, by name.
  */
+import type { InstructionProfiler } from '../backends/types.js';
 import { fmtShape } from '../ops/contract.js';
 import type { Plan, Slot, TapeProgram } from './plan.js';
 
@@ -20,7 +21,7 @@ export interface StepRunner {
   writeArena(offset: number, data: Float32Array): void;
   dispose(): void;
   /** Per-instruction timers inside run(), where the backend has them (Executable.profiler). */
-  readonly profiler?: { start(): void; stop(): void; read(): Float64Array };
+  readonly profiler?: InstructionProfiler;
 }
 
 /** A run stopped at a step (CHECK_FINITE found NaN/Inf, a bad index…). */
