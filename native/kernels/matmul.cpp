@@ -320,6 +320,8 @@ void gemm_block(const GemmConfig& cfg, int ta, int tb, int64_t m0, int64_t m1, i
 // Tiny products (a few thousand FMAs: optimiser-sized linear layers, K = 1 updates) cost more
 // to pack than to compute; plain loops over a row buffer win there. `=` never reads C.
 const int64_t kSmallGemmFmas = 32768;
+// … except from this K up, where the unpacked AVX2 tiles take the product when they can.
+const int64_t kSmallDirectK = 256;
 
 void gemm_small(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                 const float* B, int64_t ldb, float* C, int64_t ldc, int acc) {
@@ -441,6 +443,9 @@ void sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int6
     return;
   }
   if (M * N * K <= kSmallGemmFmas) {
+    // Long K over a few rows (a batch-1 head: 1×2048 · 2048×16) is a scalar loop there with a
+    // store and reload of the row per k: 31 µs in place in the conv64 IDM, 3–4 µs in the tiles.
+    if (K >= kSmallDirectK && sgemm_direct(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc, max_threads)) return;
     gemm_small(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc);
     return;
   }
