@@ -40,6 +40,7 @@
 #include "conv2d_direct_wcache.h"
 #include "conv_pad.h"
 #include "transpose8_avx2.h"
+#include "weight_stamp.h"
 #include "runtime/thread_pool.h"
 
 namespace {
@@ -51,6 +52,7 @@ using lamkit::ConvGeom;
 using lamkit::PackedWeightCache;
 using lamkit::PackedWeights;
 using lamkit::transpose8;
+using lamkit::weight_stamp;
 
 const int kOB = 16;  // output channels per block
 const int kP = 6;    // output pixels per register tile
@@ -265,9 +267,13 @@ bool conv2d_direct_avx2(const float* x, const float* w, float* y, int64_t N, int
     memcpy(bias, ep.bias, sizeof(float) * (size_t)OC);
   }
   const Tile t{koff, OHW, &ep, acc};
+  // Same stamp as the last call on this entry: W is unchanged, no compare (weight_stamp.h).
+  const uint64_t stamp = weight_stamp();
+  const bool trusted = cached && stamp != 0 && cached->stamp == stamp;
+  if (cached) cached->stamp = stamp;  // every block is current once the packing below is done
   auto pack = [&](int64_t b0, int64_t b1) {
     for (int64_t ob = b0; ob < b1; ++ob) {
-      if (cached && cached->current(w, ob)) continue;
+      if (cached && (trusted ? cached->valid[(size_t)ob] != 0 : cached->current(w, ob))) continue;
       pack_block(w, OC, CKK, ob * kOB, wp + ob * CKK * kOB);
       if (cached) cached->refreshed(w, ob);
     }

@@ -2,10 +2,12 @@
 // Why: at batch-1 inference the deep conv64 layers do only 16–64 output pixels per weight, and
 // repacking W [OC][C·KH·KW] into 16-channel panels every call (1 MiB at the 128→128 layer)
 // cost as much as the convolution itself.
-// Never stale: an entry keeps a copy of W as it was when packed, and every call compares each
+// Never stale: an entry keeps a copy of W as it was when packed, and a call compares each
 // 16-channel block of the caller's W with that copy (memcmp, a sequential read, cheaper than
 // the strided repack) and repacks only blocks that differ. So in-place weight updates (training
-// steps) and a reused pointer are both caught by content, not by a version counter.
+// steps) and a reused pointer are both caught by content, not by a version counter. The one
+// exception: a call under the same nonzero weight stamp as the entry's last full check skips
+// the compare (weight_stamp.h: the plan executor's promise that nothing wrote W since).
 // Entries are keyed on (W pointer, OC, C·KH·KW), least recently used first out, per calling
 // thread (thread_local in the kernel): the pool workers only touch the blocks they own inside
 // one call, so no lock is needed.
@@ -27,6 +29,8 @@ struct PackedWeights {
   std::vector<float> store;            // panels (+ alignment slack)
   std::vector<uint8_t> valid;          // per block: panel == pack(copy block)
   uint64_t used = 0;
+  uint64_t stamp = 0;                  // weight stamp of the last call (0: none): every block
+                                       // was current for W then
 
   float* panels() {
     const uintptr_t a = (uintptr_t)store.data();

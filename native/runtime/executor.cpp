@@ -15,6 +15,7 @@
 #include <lamkit/kernels.h>
 #include <lamkit/opcodes.h>
 
+#include "kernels/weight_stamp.h"
 #include "runtime/thread_pool.h"
 
 #include <math.h>
@@ -174,7 +175,45 @@ struct Ins {
   int op;
   int32_t at;        // word index of the opcode, for messages
   const int32_t* w;  // operands (inside plan->tape)
+  // A forward conv whose W no instruction of the tape touches (stable_weights): its weights
+  // change only by writes from outside, so it runs under the plan's weight stamp.
+  bool stable_w = false;
 };
+
+bool forward_conv(int op) { return op == LAM_OP_CONV2D || op == LAM_OP_CONV2D_BIAS_ACT; }
+
+// Marks the forward convs whose W range overlaps no pointer operand of any instruction other
+// than forward convs' own W. Conservative: an operand that is only read (a backward pass reading
+// W, weight sharing with a linear layer) also counts, which only costs the kernel its content
+// check; a training tape's optimiser writes W, so training never runs under a stamp.
+void mark_stable_weights(std::vector<Ins>& prog) {
+  struct Range {
+    int64_t b, e;
+  };
+  std::vector<Range> touched;
+  int64_t ext[24];
+  for (const Ins& ins : prog) {
+    const char* k = sig_of(ins.op)->kinds;
+    extents(ins.op, ins.w, ext);
+    for (int i = 0; k[i]; ++i) {
+      if (k[i] != 'p' && k[i] != 'q' && k[i] != 'i') continue;
+      if (ins.w[i] < 0 || (i == 1 && forward_conv(ins.op))) continue;
+      if (ext[i] > 0) touched.push_back(Range{ins.w[i], ins.w[i] + ext[i]});
+    }
+  }
+  for (Ins& ins : prog) {
+    if (!forward_conv(ins.op)) continue;
+    extents(ins.op, ins.w, ext);
+    const int64_t b = ins.w[1], e = b + ext[1];
+    bool stable = true;
+    for (const Range& r : touched)
+      if (r.b < e && b < r.e) {
+        stable = false;
+        break;
+      }
+    ins.stable_w = stable;
+  }
+}
 
 }  // namespace
 
@@ -187,6 +226,8 @@ struct lam_plan {
   int64_t out_need = 0;
   bool profiling = false;
   std::vector<double> seconds;  // per instruction, while profiling
+  // Renewed whenever the arena may have been written from outside (weight_stamp.h).
+  uint64_t stamp = 0;
 };
 
 extern "C" lam_plan* lam_plan_create(const int32_t* tape, int64_t tape_words, int64_t arena_floats,
@@ -288,6 +329,8 @@ extern "C" lam_plan* lam_plan_create(const int32_t* tape, int64_t tape_words, in
     size_t k = 0;
     for (int64_t q = 0; q < tape_words; q += 2 + p->tape[(size_t)q + 1]) p->prog[k++].w = p->tape.data() + q + 2;
   }
+  mark_stable_weights(p->prog);
+  p->stamp = lamkit::new_weight_stamp();
   p->arena = new (std::nothrow) float[(size_t)arena_floats]();
   if (!p->arena) {
     fmt(err, errlen, "out of memory allocating an arena of %lld floats", (long long)arena_floats);
@@ -323,7 +366,13 @@ static double now_seconds() {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-extern "C" float* lam_plan_arena(lam_plan* plan) { return plan ? plan->arena : nullptr; }
+// Whoever takes the pointer may write through it: weights cached under the old stamp are
+// checked by content on their next use.
+extern "C" float* lam_plan_arena(lam_plan* plan) {
+  if (!plan) return nullptr;
+  plan->stamp = lamkit::new_weight_stamp();
+  return plan->arena;
+}
 extern "C" int64_t lam_plan_arena_floats(const lam_plan* plan) { return plan ? plan->arena_floats : 0; }
 
 extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_stride, float* outputs,
@@ -389,7 +438,11 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
           break;
         }
         case LAM_OP_MATMUL: lam_f32_matmul(w[0], w[1], I(2), I(3), I(4), P(5), P(6), P(7), w[8]); break;
-        case LAM_OP_CONV2D: lam_f32_conv2d(P(0), P(1), P(2), GEOM); break;
+        case LAM_OP_CONV2D: {
+          lamkit::WeightStampScope stamp(ins.stable_w ? plan->stamp : 0);
+          lam_f32_conv2d(P(0), P(1), P(2), GEOM);
+          break;
+        }
         case LAM_OP_CONV2D_BACKWARD_INPUT: lam_f32_conv2d_backward_input(P(0), P(1), P(2), GEOM); break;
         case LAM_OP_CONV2D_BACKWARD_FILTER: lam_f32_conv2d_backward_filter(P(0), P(1), P(2), GEOM); break;
         case LAM_OP_CONV_TRANSPOSE2D: lam_f32_conv_transpose2d(P(0), P(1), P(2), GEOM); break;
@@ -442,10 +495,12 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
         }
         case LAM_OP_FILL: lam_f32_fill(P(0), I(1), F(2)); break;
         case LAM_OP_COPY: lam_f32_copy(P(0), P(1), I(2), w[3]); break;
-        case LAM_OP_CONV2D_BIAS_ACT:
+        case LAM_OP_CONV2D_BIAS_ACT: {
+          lamkit::WeightStampScope stamp(ins.stable_w ? plan->stamp : 0);
           lam_f32_conv2d_bias_act(P(0), P(1), P(2), P(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11),
                                   I(12), I(13), I(14), I(15), I(16), I(17), I(18), (int)w[19], F(20));
           break;
+        }
         case LAM_OP_L2_NORMALIZE: lam_f32_l2_normalize(P(0), P(1), I(2), I(3), F(4)); break;
         case LAM_OP_L2_NORMALIZE_BACKWARD: lam_f32_l2_normalize_backward(P(0), P(1), P(2), I(3), I(4), F(5), w[6]); break;
         default:

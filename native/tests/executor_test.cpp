@@ -1,6 +1,7 @@
 // Plan executor (native/runtime/executor.cpp) without Node: a multi-step tape with FEED, kernels,
 // STEP_INCREMENT + adam, OUTPUT and CHECK_FINITE; arena persistence across runs; run-time
-// failures naming the step; and malformed tapes rejected by lam_plan_create with a message.
+// failures naming the step; malformed tapes rejected by lam_plan_create with a message; and
+// batch-1 convs with cached packed weights that still see every weight change.
 #include <lamkit/executor.h>
 #include <lamkit/opcodes.h>
 
@@ -103,10 +104,101 @@ static void test_index_checks() {
   lam_plan_destroy(p);
 }
 
+// y = relu(conv3x3(x, W) + b), stride 1, pad 1, float64: the reference for the stamped-weight tests.
+static std::vector<float> conv_ref(const float* x, const float* W, const float* b, int C, int HW, int OC) {
+  std::vector<float> y((size_t)(OC * HW * HW));
+  for (int oc = 0; oc < OC; ++oc)
+    for (int oh = 0; oh < HW; ++oh)
+      for (int ow = 0; ow < HW; ++ow) {
+        double s = b[oc];
+        for (int c = 0; c < C; ++c)
+          for (int kh = 0; kh < 3; ++kh)
+            for (int kw = 0; kw < 3; ++kw) {
+              const int ih = oh + kh - 1, iw = ow + kw - 1;
+              if (ih < 0 || iw < 0 || ih >= HW || iw >= HW) continue;
+              s += (double)x[(c * HW + ih) * HW + iw] * W[((oc * C + c) * 3 + kh) * 3 + kw];
+            }
+        y[(size_t)((oc * HW + oh) * HW + ow)] = s < 0 ? 0.0f : (float)s;
+      }
+  return y;
+}
+
+static double max_diff(const float* a, const std::vector<float>& b) {
+  double m = 0;
+  for (size_t i = 0; i < b.size(); ++i) m = fmax(m, fabs((double)a[i] - b[i]));
+  return m;
+}
+
+// A batch-1 forward conv keeps its packed weights between runs (conv2d_direct_wcache.h) and, when
+// no instruction of the tape touches W, skips re-checking them (weight_stamp.h). Weights written
+// from outside through lam_plan_arena, or by an optimiser in the tape, must still be seen.
+static void test_stamped_weights() {
+  const int C = 16, HW = 8, OC = 32, X = C * HW * HW, WN = OC * C * 9, Y = OC * HW * HW;
+  const int ox = 0, ow = X, ob = ow + WN, oy = ob + OC, og = oy + Y, arena = og + WN;
+  auto conv = [&](std::vector<int32_t>& t) {
+    const std::vector<int32_t> c = {LAM_OP_CONV2D_BIAS_ACT, 21, ox, ow, ob, oy, 1, C, HW, HW, OC, 3, 3, 1, 1, 1, 1, 1, 1, HW, HW, 1, fbits(0.0f)};
+    t.insert(t.end(), c.begin(), c.end());
+  };
+  lt::Rng r(lt::seed());
+  std::vector<float> x = lt::randv(r, X), W = lt::randv(r, WN, -0.2f, 0.2f), b = lt::randv(r, OC);
+  char err[256];
+  int64_t failed = 0;
+  // Inference tape: FEED x, conv, OUTPUT y.
+  std::vector<int32_t> t = {LAM_OP_FEED, 3, ox, 0, X};
+  conv(t);
+  const std::vector<int32_t> outp = {LAM_OP_OUTPUT, 3, oy, 0, Y};
+  t.insert(t.end(), outp.begin(), outp.end());
+  lam_plan* p = lam_plan_create(t.data(), (int64_t)t.size(), arena, err, sizeof err);
+  CHECK(p != nullptr, "create failed: %s", err);
+  if (!p) return;
+  memcpy(lam_plan_arena(p) + ow, W.data(), sizeof(float) * WN);
+  memcpy(lam_plan_arena(p) + ob, b.data(), sizeof(float) * OC);
+  std::vector<float> y(Y);
+  for (int round = 0; round < 4; ++round) {
+    if (round == 2) {
+      // Change one weight of the second 16-channel block from outside.
+      W[(size_t)(20 * C * 9 + 7)] += 0.5f;
+      lam_plan_arena(p)[ow + 20 * C * 9 + 7] = W[(size_t)(20 * C * 9 + 7)];
+    }
+    const int rc = lam_plan_run(p, x.data(), X, y.data(), Y, 1, &failed, err, sizeof err);
+    CHECK(rc == 0, "run rc %d: %s", rc, err);
+    const double d = max_diff(y.data(), conv_ref(x.data(), W.data(), b.data(), C, HW, OC));
+    CHECK(d < 1e-4, "inference run %d: max |y − ref| %g", round, d);
+  }
+  lam_plan_destroy(p);
+  // Training-like tape: the same conv, then SGD on W with a constant gradient, 3 steps per run;
+  // step s must use the weights after s updates.
+  t = {LAM_OP_FEED, 3, ox, 0, X};
+  conv(t);
+  t.insert(t.end(), outp.begin(), outp.end());
+  const std::vector<int32_t> upd = {LAM_OP_FILL, 3, og, WN, fbits(1.0f),
+                                    LAM_OP_SGD_UPDATE, 7, ow, og, og, WN, fbits(0.01f), fbits(0.0f), fbits(0.0f)};
+  t.insert(t.end(), upd.begin(), upd.end());
+  p = lam_plan_create(t.data(), (int64_t)t.size(), arena, err, sizeof err);
+  CHECK(p != nullptr, "create failed: %s", err);
+  if (!p) return;
+  memcpy(lam_plan_arena(p) + ow, W.data(), sizeof(float) * WN);
+  memcpy(lam_plan_arena(p) + ob, b.data(), sizeof(float) * OC);
+  const int steps = 3;
+  std::vector<float> ys((size_t)(Y * steps)), xs((size_t)(X * steps));
+  for (int s = 0; s < steps; ++s) memcpy(xs.data() + s * X, x.data(), sizeof(float) * X);
+  for (int run = 0; run < 2; ++run) {
+    const int rc = lam_plan_run(p, xs.data(), X, ys.data(), Y, steps, &failed, err, sizeof err);
+    CHECK(rc == 0, "run rc %d: %s", rc, err);
+    for (int s = 0; s < steps; ++s) {
+      const double d = max_diff(ys.data() + s * Y, conv_ref(x.data(), W.data(), b.data(), C, HW, OC));
+      CHECK(d < 1e-4, "training run %d step %d: max |y − ref| %g", run, s, d);
+      for (float& v : W) v -= 0.01f;
+    }
+  }
+  lam_plan_destroy(p);
+}
+
 int main() {
   test_steps();
   test_reject();
   test_index_checks();
+  test_stamped_weights();
   if (lt::failures()) fprintf(stderr, "executor_test: %d failures\n", lt::failures());
   else printf("executor_test: all passed\n");
   return lt::failures() != 0;
