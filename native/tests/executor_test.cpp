@@ -123,6 +123,16 @@ static std::vector<float> conv_ref(const float* x, const float* W, const float* 
   return y;
 }
 
+// conv_ref over N images back to back.
+static std::vector<float> conv_ref_n(const float* x, const float* W, const float* b, int N, int C, int HW, int OC) {
+  std::vector<float> y;
+  for (int n = 0; n < N; ++n) {
+    const std::vector<float> yn = conv_ref(x + (size_t)n * C * HW * HW, W, b, C, HW, OC);
+    y.insert(y.end(), yn.begin(), yn.end());
+  }
+  return y;
+}
+
 static double max_diff(const float* a, const std::vector<float>& b) {
   double m = 0;
   for (size_t i = 0; i < b.size(); ++i) m = fmax(m, fabs((double)a[i] - b[i]));
@@ -132,11 +142,12 @@ static double max_diff(const float* a, const std::vector<float>& b) {
 // A batch-1 forward conv keeps its packed weights between runs (conv2d_direct_wcache.h) and, when
 // no instruction of the tape touches W, skips re-checking them (weight_stamp.h). Weights written
 // from outside through lam_plan_arena, or by an optimiser in the tape, must still be seen.
-static void test_stamped_weights() {
-  const int C = 16, HW = 8, OC = 32, X = C * HW * HW, WN = OC * C * 9, Y = OC * HW * HW;
+// N = 1: 64 output pixels (cached whatever the stamp); N = 6: 384 (cached only under a stamp).
+static void test_stamped_weights(const int N) {
+  const int C = 16, HW = 8, OC = 32, X = N * C * HW * HW, WN = OC * C * 9, Y = N * OC * HW * HW;
   const int ox = 0, ow = X, ob = ow + WN, oy = ob + OC, og = oy + Y, arena = og + WN;
   auto conv = [&](std::vector<int32_t>& t) {
-    const std::vector<int32_t> c = {LAM_OP_CONV2D_BIAS_ACT, 21, ox, ow, ob, oy, 1, C, HW, HW, OC, 3, 3, 1, 1, 1, 1, 1, 1, HW, HW, 1, fbits(0.0f)};
+    const std::vector<int32_t> c = {LAM_OP_CONV2D_BIAS_ACT, 21, ox, ow, ob, oy, N, C, HW, HW, OC, 3, 3, 1, 1, 1, 1, 1, 1, HW, HW, 1, fbits(0.0f)};
     t.insert(t.end(), c.begin(), c.end());
   };
   lt::Rng r(lt::seed());
@@ -162,8 +173,8 @@ static void test_stamped_weights() {
     }
     const int rc = lam_plan_run(p, x.data(), X, y.data(), Y, 1, &failed, err, sizeof err);
     CHECK(rc == 0, "run rc %d: %s", rc, err);
-    const double d = max_diff(y.data(), conv_ref(x.data(), W.data(), b.data(), C, HW, OC));
-    CHECK(d < 1e-4, "inference run %d: max |y − ref| %g", round, d);
+    const double d = max_diff(y.data(), conv_ref_n(x.data(), W.data(), b.data(), N, C, HW, OC));
+    CHECK(d < 1e-4, "N %d inference run %d: max |y − ref| %g", N, round, d);
   }
   lam_plan_destroy(p);
   // Training-like tape: the same conv, then SGD on W with a constant gradient, 3 steps per run;
@@ -186,8 +197,8 @@ static void test_stamped_weights() {
     const int rc = lam_plan_run(p, xs.data(), X, ys.data(), Y, steps, &failed, err, sizeof err);
     CHECK(rc == 0, "run rc %d: %s", rc, err);
     for (int s = 0; s < steps; ++s) {
-      const double d = max_diff(ys.data() + s * Y, conv_ref(x.data(), W.data(), b.data(), C, HW, OC));
-      CHECK(d < 1e-4, "training run %d step %d: max |y − ref| %g", run, s, d);
+      const double d = max_diff(ys.data() + s * Y, conv_ref_n(x.data(), W.data(), b.data(), N, C, HW, OC));
+      CHECK(d < 1e-4, "N %d training run %d step %d: max |y − ref| %g", N, run, s, d);
       for (float& v : W) v -= 0.01f;
     }
   }
@@ -198,7 +209,8 @@ int main() {
   test_steps();
   test_reject();
   test_index_checks();
-  test_stamped_weights();
+  test_stamped_weights(1);
+  test_stamped_weights(6);
   if (lt::failures()) fprintf(stderr, "executor_test: %d failures\n", lt::failures());
   else printf("executor_test: all passed\n");
   return lt::failures() != 0;
