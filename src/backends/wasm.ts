@@ -269,6 +269,8 @@ export class WasmBackend implements Backend {
         checkArenaData(`${name}.writeArena`, data);
         checkArenaRange(`${name}.writeArena`, program.arenaFloats, offset, data.length);
         arena().set(data, offset);
+        // Tell the executor the arena changed (executor.h: lam_plan_arena renews its weight stamp).
+        self.ex.lam_plan_arena(plan);
       },
       dispose() {
         if (disposed) return;

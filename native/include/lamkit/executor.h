@@ -35,7 +35,9 @@ typedef struct lam_plan lam_plan;
 lam_plan* lam_plan_create(const int32_t* tape, int64_t tape_words, int64_t arena_floats,
                           char* err, int64_t errlen);
 void lam_plan_destroy(lam_plan* plan);
-/* The resident arena (read/write parameters and optimiser state through it). */
+/* The resident arena (read/write parameters and optimiser state through it). Each call counts
+ * as a possible write: kernels that keep packed weights between runs (weight_stamp.h) recheck
+ * them on the next run, so take the pointer again after writing rather than keeping it. */
 float* lam_plan_arena(lam_plan* plan);
 int64_t lam_plan_arena_floats(const lam_plan* plan);
 
