@@ -37,42 +37,20 @@ const { values } = parseArgs({
     'env-b': { type: 'string' },
   },
 });
-const fail = (msg) => {
-  console.error(`idm-ab.mjs: ${msg}`);
-  process.exit(2);
-};
+const { failWith, positiveArg, envSwitches } = await import('../lib/ab-args.mjs');
+const fail = failWith('idm-ab.mjs');
 if (!values.a || !values.b) fail('usage: --a OLD.node --b NEW.node [--preset P] [--batches 1,64] [--threads N] [--rounds R]');
 if (!existsSync(join(dist, 'lam', 'presets.js'))) fail('dist/ is missing; run `npm run build:ts` first');
-const positive = (flag, v) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) fail(`--${flag} must be a positive integer, got '${v}'`);
-  return n;
-};
+const positive = (flag, v) => positiveArg(fail, flag, v);
 const threads = positive('threads', values.threads);
 const rounds = positive('rounds', values.rounds);
 const batches = values.batches.split(',').map((b) => positive('batches', b));
-const envSpec = (flag) => {
-  const v = values[flag];
-  if (v === undefined) return null;
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(v);
-  if (!m) fail(`--${flag} must be NAME=VALUE, got '${v}'`);
-  return { name: m[1], value: m[2], original: process.env[m[1]] };
-};
-const envs = { a: envSpec('env-a'), b: envSpec('env-b') };
-const applyEnv = (k) => {
-  for (const e of [envs.a, envs.b]) {
-    if (!e) continue;
-    if (e.original === undefined) delete process.env[e.name];
-    else process.env[e.name] = e.original;
-  }
-  if (envs[k]) process.env[envs[k].name] = envs[k].value;
-};
+const { envs, applyEnv } = envSwitches(values, fail);
 
-const { buildIdmGraph } = await import(join(dist, 'lam', 'presets.js'));
+const { seededIdm } = await import('./idm-setup.mjs');
 const { plan } = await import(join(dist, 'graph', 'plan.js'));
 const { compileOn } = await import(join(dist, 'graph', 'runner.js'));
 const { NativeCpuBackend } = await import(join(dist, 'backends', 'native-cpu.js'));
-const { Rng } = await import(join(dist, 'data', 'rng.js'));
 const require = createRequire(import.meta.url);
 
 const sides = ['a', 'b'].map((k) => {
@@ -91,17 +69,8 @@ const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 
 console.log(`IDM forward A/B · ${values.preset} · ${threads} thread(s) · ${rounds} rounds · A ${values.a}${envs.a ? ` (${values['env-a']})` : ''} · B ${values.b}${envs.b ? ` (${values['env-b']})` : ''}`);
 for (const B of batches) {
-  const g = buildIdmGraph(values.preset, B);
-  const rng = new Rng(7);
-  const params = {};
-  for (const [name, v] of g.graph.params) {
-    const fanIn = v.shape.length > 1 ? v.size / v.shape[0] : 4;
-    params[name] = rng.fillNormal(new Float32Array(v.size), 0, 1.5 / Math.sqrt(fanIn));
-  }
+  const { g, params, oT, oT1 } = await seededIdm(dist, values.preset, B);
   const p = plan(g.graph, { checkFinite: false });
-  const frame = g.graph.feeds.get('o_t').size;
-  const oT = rng.fillNormal(new Float32Array(frame));
-  const oT1 = rng.fillNormal(new Float32Array(frame));
   const reps = B === 1 ? 100 : 5;
   const runs = sides.map((s) => {
     const model = compileOn(p, s.backend);

@@ -59,12 +59,11 @@ const warmup = Number(values.warmup);
 const batches = values.batches.split(',').map(Number);
 const settleMs = Number(values.settle);
 
-const { buildIdmGraph } = await import(join(dist, 'lam', 'presets.js'));
+const { seededIdm } = await import('./idm-setup.mjs');
 const { plan } = await import(join(dist, 'graph', 'plan.js'));
 const { compileOn } = await import(join(dist, 'graph', 'runner.js'));
 const { nativeCpuFactory } = await import(join(dist, 'backends', 'native-cpu.js'));
 const { exportGraph } = await import(join(dist, 'onnx', 'export.js'));
-const { Rng } = await import(join(dist, 'data', 'rng.js'));
 const { LAMKIT_VERSION } = await import(join(dist, 'version.js'));
 const ort = await import('onnxruntime-node');
 
@@ -110,14 +109,7 @@ const env = {
 
 const rows = [];
 for (const B of batches) {
-  const g = buildIdmGraph(values.preset, B);
-  // Seeded random parameters (fan-in scaled) so activations are O(1) and biases non-zero.
-  const rng = new Rng(7);
-  const params = {};
-  for (const [name, v] of g.graph.params) {
-    const fanIn = v.shape.length > 1 ? v.size / v.shape[0] : 4;
-    params[name] = rng.fillNormal(new Float32Array(v.size), 0, 1.5 / Math.sqrt(fanIn));
-  }
+  const { g, params, oT, oT1 } = await seededIdm(dist, values.preset, B);
   const p = plan(g.graph, { checkFinite: false });
   const model = compileOn(p, backend);
   model.setParams(params);
@@ -130,9 +122,6 @@ for (const B of batches) {
     graphOptimizationLevel: 'all',
   });
 
-  const frame = g.graph.feeds.get('o_t').size;
-  const oT = rng.fillNormal(new Float32Array(frame));
-  const oT1 = rng.fillNormal(new Float32Array(frame));
   const block = model.packFeeds({ o_t: oT, o_t1: oT1 }, 1);
   const dims = [...g.graph.feeds.get('o_t').shape];
   const feeds = { o_t: new ort.Tensor('float32', oT, dims), o_t1: new ort.Tensor('float32', oT1, dims) };

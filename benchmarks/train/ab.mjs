@@ -40,38 +40,12 @@ const { values } = parseArgs({
     'env-b': { type: 'string' },
   },
 });
-if (!values.a || !values.b) {
-  console.error('usage: node benchmarks/train/ab.mjs --a OLD.node --b NEW.node [--preset P] [--threads N] [--steps N] [--rounds R]');
-  process.exit(2);
-}
-const positive = (flag, v) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`ab.mjs: --${flag} must be a positive integer, got '${v}'`);
-    process.exit(2);
-  }
-  return n;
-};
+const { failWith, positiveArg, envSwitches } = await import('../lib/ab-args.mjs');
+const fail = failWith('ab.mjs');
+if (!values.a || !values.b) fail('usage: node benchmarks/train/ab.mjs --a OLD.node --b NEW.node [--preset P] [--threads N] [--steps N] [--rounds R]');
+const positive = (flag, v) => positiveArg(fail, flag, v);
 // --env-a / --env-b: NAME=VALUE set while that side runs (the other side sees the original value).
-const envSpec = (flag) => {
-  const v = values[flag];
-  if (v === undefined) return null;
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(v);
-  if (!m) {
-    console.error(`ab.mjs: --${flag} must be NAME=VALUE, got '${v}'`);
-    process.exit(2);
-  }
-  return { name: m[1], value: m[2], original: process.env[m[1]] };
-};
-const envs = { a: envSpec('env-a'), b: envSpec('env-b') };
-const restore = (e) => {
-  if (e.original === undefined) delete process.env[e.name];
-  else process.env[e.name] = e.original;
-};
-const applyEnv = (k) => {
-  for (const e of [envs.a, envs.b]) if (e) restore(e);
-  if (envs[k]) process.env[envs[k].name] = envs[k].value;
-};
+const { envs, applyEnv } = envSwitches(values, fail);
 const threads = positive('threads', values.threads);
 const rounds = positive('rounds', values.rounds);
 const DEFAULT_STEPS = { 'linear-exo': 200, 'linear-1k': 3, conv64: 2, grid32: 20 };
@@ -143,7 +117,7 @@ for (let r = 0; r < rounds + 1; r++) {
   }
 }
 const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)];
-for (const e of [envs.a, envs.b]) if (e) restore(e);
+applyEnv(null); // both names back to their original values
 console.log(`A/B ${values.preset} batch ${batch}, ${threads} thread(s), ${steps} steps × ${rounds} rounds; max |loss A − loss B| = ${maxDiff.toExponential(2)}`);
 for (const s of sides)
   console.log(`  ${s.k.toUpperCase()} ${s.path}${envs[s.k] ? ` (${values[`env-${s.k}`]})` : ''}: median ${med(s.ms).toFixed(4)} ms/step (best ${Math.min(...s.ms).toFixed(4)}), CPU ${(s.cpu / (rounds * steps)).toFixed(4)} ms/step`);
