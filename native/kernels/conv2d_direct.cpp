@@ -1,11 +1,14 @@
 // Dispatch for the direct conv2d forward (conv2d_direct.h): when the active ISA (lam_isa_name,
-// lowered by lam_force_isa) is avx2 or avx512, the pixel-vector kernel for few taps (OW % 8 == 0)
-// or else the channel-vector AVX2 kernel where it beats im2col + SGEMM; otherwise it returns
-// false and the caller takes the im2col path.
+// lowered by lam_force_isa) is avx2 or avx512, Winograd F(2×2, 2×2) for 4×4 stride-2 layers with
+// ≥ 8 input channels, the pixel-vector kernel for few taps (OW % 8 == 0) or else the
+// channel-vector AVX2 kernel where it beats im2col + SGEMM; otherwise it returns false and the
+// caller takes the im2col path.
 // LAMKIT_CONV_DIRECT (read per call, so tests and A/B runs can flip it in-process):
 //   0 = never (im2col everywhere), 1 = every geometry the channel kernel takes (the pixel kernel
 //   still where its rule holds), unset = measured rules;
 //   any other value is ignored with a warning on stderr (once).
+// LAMKIT_CONV_WINOGRAD=0 (read per call) turns the Winograd kernel off (A/B runs); mode 1 above
+// also does, so that mode still means the channel kernel.
 #include "conv2d_direct.h"
 #include "weight_stamp.h"
 
@@ -46,6 +49,15 @@ bool px_is_faster(int64_t N, const ConvGeom& g) {
   return g.OW % 8 == 0 && taps >= 32 && taps < 64 && N * g.OH * g.OW >= 64;
 }
 
+// Where Winograd F(2×2, 2×2) (4×4 stride 2 only) beats the direct kernels. Min time vs the
+// channel kernel, conv64 layers at batch 64, 1 thread: 32→64 0.86, 64→128 0.72, 128→128 0.85;
+// 2 threads 0.72 / 0.68 / 0.59; batch 1, 2 threads 0.7–1.1; grid32 layers (8→16, 16→32,
+// 32→32) at batch 16 0.5–0.95. Below 8 input channels (conv64's 3→32 and 6→32, 12–24 phase
+// channels) the transforms outweigh the saved FMAs: 1.4–2.7.
+bool winograd_is_faster(int64_t OC, const ConvGeom& g) {
+  return g.KH == 4 && g.KW == 4 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 && OC > 8 && g.C >= 8;
+}
+
 }  // namespace
 #endif
 
@@ -64,6 +76,9 @@ bool conv2d_direct(const float* x, const float* w, float* y, int64_t N, int64_t 
     mode = nullptr;
   }
   if (mode && !strcmp(mode, "0")) return false;
+  const char* wmode = getenv("LAMKIT_CONV_WINOGRAD");
+  const bool wino_off = (wmode && !strcmp(wmode, "0")) || (mode && !strcmp(mode, "1"));
+  if (!wino_off && winograd_is_faster(OC, g) && conv2d_winograd_avx2(x, w, y, N, OC, g, acc, ep)) return true;
   if (px_is_faster(N, g) && conv2d_direct_px_avx2(x, w, y, N, OC, g, acc, ep)) return true;
   if (!(mode && !strcmp(mode, "1")) && !direct_is_faster(N, OC, g)) return false;
   return conv2d_direct_avx2(x, w, y, N, OC, g, acc, ep);

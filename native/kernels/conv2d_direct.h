@@ -36,6 +36,11 @@ bool conv2d_direct_avx2(const float* x, const float* w, float* y, int64_t N, int
 bool conv2d_direct_px_avx2(const float* x, const float* w, float* y, int64_t N, int64_t OC,
                            const ConvGeom& g, int acc, const ConvEpilogue& ep);
 
+// Winograd F(2×2, 2×2) for 4×4 stride-2 undilated convs (conv2d_winograd_avx2.cpp): 9 products
+// per 2×2 output tile and phase channel instead of 16. Returns false for any other geometry.
+bool conv2d_winograd_avx2(const float* x, const float* w, float* y, int64_t N, int64_t OC,
+                          const ConvGeom& g, int acc, const ConvEpilogue& ep);
+
 }  // namespace lamkit
 
 #endif

@@ -8,7 +8,8 @@
 // steps) and a reused pointer are both caught by content, not by a version counter. The one
 // exception: a call under the same nonzero weight stamp as the entry's last full check skips
 // the compare (weight_stamp.h: the plan executor's promise that nothing wrote W since).
-// Entries are keyed on (W pointer, OC, C·KH·KW), least recently used first out, per calling
+// Entries are keyed on (W pointer, OC, C·KH·KW, kind: which kernel's panels), least recently
+// used first out, per calling
 // thread (thread_local in the kernel): the pool workers only touch the blocks they own inside
 // one call, so no lock is needed.
 #ifndef LAMKIT_CONV2D_DIRECT_WCACHE_H
@@ -25,6 +26,7 @@ namespace lamkit {
 struct PackedWeights {
   const float* w = nullptr;
   int64_t OC = 0, CKK = 0, block = 0;  // block = output channels per panel
+  int kind = 0;                        // 0: direct panels, 1: Winograd transforms
   std::vector<float> copy;             // W as last packed, OC × CKK
   std::vector<float> store;            // panels (+ alignment slack)
   std::vector<uint8_t> valid;          // per block: panel == pack(copy block)
@@ -55,15 +57,19 @@ class PackedWeightCache {
   static const int kEntries = 16;
   static const int64_t kMaxFloats = (int64_t)16 << 20;  // 64 MiB of copies + panels in all
 
-  // The entry for (w, OC, CKK), created (all blocks invalid) when missing; null when the
-  // weights are too large to cache.
-  PackedWeights* get(const float* w, int64_t OC, int64_t CKK, int64_t block) {
+  // The entry for (w, OC, CKK, kind), created (all blocks invalid) when missing; null when the
+  // weights are too large to cache. panel_floats: the panels' size (default: the direct
+  // kernel's, nob · block · CKK).
+  PackedWeights* get(const float* w, int64_t OC, int64_t CKK, int64_t block, int64_t panel_floats = -1,
+                     int kind = 0) {
     const int64_t nob = (OC + block - 1) / block;
-    const int64_t need = OC * CKK + nob * block * CKK + 16;
+    if (panel_floats < 0) panel_floats = nob * block * CKK;
+    const int64_t need = OC * CKK + panel_floats + 16;
     if (need > kMaxFloats / 4) return nullptr;
     ++clock_;
     for (auto& e : entries_)
-      if (e->w == w && e->OC == OC && e->CKK == CKK && e->block == block) {
+      if (e->w == w && e->OC == OC && e->CKK == CKK && e->block == block && e->kind == kind &&
+          (int64_t)e->store.size() == panel_floats + 16) {
         e->used = clock_;
         return e.get();
       }
@@ -80,8 +86,9 @@ class PackedWeightCache {
     e->OC = OC;
     e->CKK = CKK;
     e->block = block;
+    e->kind = kind;
     e->copy.resize((size_t)(OC * CKK));
-    e->store.resize((size_t)(nob * block * CKK + 16));
+    e->store.resize((size_t)(panel_floats + 16));
     e->valid.assign((size_t)nob, 0);
     e->used = clock_;
     floats_ += size(*e);

@@ -120,7 +120,8 @@ static void check_vs_im2col(lt::ErrTracker& et, lt::Rng& r, const Shape& s) {
 // Batch-1 calls reuse packed weights (conv2d_direct_wcache.h): after W changes in place (one
 // element of one block, as an optimiser step does), at the same pointer with another shape,
 // or after other layers evicted nothing, each result must still match the float64 reference.
-static void check_weight_cache(lt::ErrTracker& et, lt::Rng& r) {
+// The same for the Winograd kernel's transformed weights (kernel = conv2d_winograd_avx2).
+static void check_weight_cache(lt::ErrTracker& et, lt::Rng& r, kernel_fn kernel) {
   for (int threads : {1, 2}) {
     lam_set_num_threads(threads);
     Shape s{1, 40, 8, 8, 36, 4, 4, 2, 2, 1, 1, 1, 1};  // 16 pixels, 3 blocks (last one 4 rows)
@@ -130,7 +131,7 @@ static void check_weight_cache(lt::ErrTracker& et, lt::Rng& r) {
       const lamkit::ConvGeom g = geom(sh);
       const int64_t ny = sh.OC * g.OH * g.OW, K = sh.C * sh.KH * sh.KW;
       std::vector<float> y((size_t)ny, NAN);
-      lamkit::conv2d_direct_avx2(x.data(), w.data(), y.data(), 1, sh.OC, g, 0, lamkit::ConvEpilogue());
+      kernel(x.data(), w.data(), y.data(), 1, sh.OC, g, 0, lamkit::ConvEpilogue());
       const std::vector<double> ref = ref_conv(sh, x, w, nullptr);
       int64_t bad = 0;
       for (int64_t i = 0; i < ny; ++i) {
@@ -245,12 +246,42 @@ int main() {
     CHECK(!lamkit::conv2d_direct_px_avx2(x.data(), w.data(), y.data(), s.N, s.OC, g, 0, lamkit::ConvEpilogue()),
           "conv2d_direct_px_avx2 took OW %lld (not a multiple of 8)", (long long)g.OW);
   }
+  // Winograd F(2×2, 2×2) (4×4 stride 2 only): odd output sizes (partial tiles), padding 0–2,
+  // C off the 8-channel grid (scalar phase split), K over one 256-channel run, OC tails, N = 1
+  // (block split) and N ≥ threads (image units, several images per chunk).
+  const Shape wg_shapes[] = {
+      {1, 6, 32, 32, 32, 4, 4, 2, 2, 1, 1, 1, 1},   {3, 3, 16, 16, 20, 4, 4, 2, 2, 1, 1, 1, 1},
+      {2, 8, 13, 11, 17, 4, 4, 2, 2, 0, 2, 1, 1},   {4, 16, 9, 10, 16, 4, 4, 2, 2, 2, 1, 1, 1},
+      {1, 72, 8, 8, 40, 4, 4, 2, 2, 1, 1, 1, 1},    {9, 32, 8, 8, 48, 4, 4, 2, 2, 1, 1, 1, 1},
+      {2, 1, 4, 4, 5, 4, 4, 2, 2, 1, 1, 1, 1},      {5, 24, 6, 14, 33, 4, 4, 2, 2, 1, 0, 1, 1},
+  };
+  for (const Epi& e : epis) {
+    for (int acc = 0; acc < 2; ++acc) {
+      lt::ErrTracker et("conv2d_winograd");
+      for (const Shape& s : wg_shapes) check_shape(et, r, s, e, acc, lamkit::conv2d_winograd_avx2);
+      char what[64];
+      snprintf(what, sizeof what, "epilogue %s acc %d", e.name, acc);
+      et.report(what);
+    }
+  }
+  for (const Shape& s : shapes) {
+    if (s.KH == 4 && s.KW == 4 && s.sh == 2 && s.sw == 2 && s.dh == 1 && s.dw == 1) continue;
+    const lamkit::ConvGeom g = geom(s);
+    if (g.OH <= 0 || g.OW <= 0) continue;
+    std::vector<float> x((size_t)(s.N * s.C * s.H * s.W)), w((size_t)(s.OC * s.C * s.KH * s.KW)), y(1);
+    CHECK(!lamkit::conv2d_winograd_avx2(x.data(), w.data(), y.data(), s.N, s.OC, g, 0, lamkit::ConvEpilogue()),
+          "conv2d_winograd_avx2 took a %lldx%lld stride %lld kernel", (long long)s.KH, (long long)s.KW,
+          (long long)s.sh);
+  }
   lt::ErrTracker vs("vs_im2col");
   for (const Shape& s : shapes) check_vs_im2col(vs, r, s);
   vs.report("lam_f32_conv2d, LAMKIT_CONV_DIRECT=0");
   lt::ErrTracker wc("weight_cache");
-  check_weight_cache(wc, r);
+  check_weight_cache(wc, r, lamkit::conv2d_direct_avx2);
   wc.report("in-place W changes, shape change");
+  lt::ErrTracker wcw("weight_cache_winograd");
+  check_weight_cache(wcw, r, lamkit::conv2d_winograd_avx2);
+  wcw.report("in-place W changes, shape change");
   check_dispatch(r);
   printf("conv2d_direct_test: %d failures\n", lt::failures());
   return lt::failures() != 0;

@@ -104,30 +104,34 @@ static void test_index_checks() {
   lam_plan_destroy(p);
 }
 
-// y = relu(conv3x3(x, W) + b), stride 1, pad 1, float64: the reference for the stamped-weight tests.
-static std::vector<float> conv_ref(const float* x, const float* W, const float* b, int C, int HW, int OC) {
-  std::vector<float> y((size_t)(OC * HW * HW));
+// y = relu(conv(x, W) + b) with a KK × KK kernel (3: stride 1; 4: stride 2), pad 1, float64:
+// the reference for the stamped-weight tests.
+static int out_hw(int HW, int KK) { return KK == 3 ? HW : HW / 2; }
+static std::vector<float> conv_ref(const float* x, const float* W, const float* b, int C, int HW, int OC, int KK) {
+  const int S = KK == 3 ? 1 : 2, OHW = out_hw(HW, KK);
+  std::vector<float> y((size_t)(OC * OHW * OHW));
   for (int oc = 0; oc < OC; ++oc)
-    for (int oh = 0; oh < HW; ++oh)
-      for (int ow = 0; ow < HW; ++ow) {
+    for (int oh = 0; oh < OHW; ++oh)
+      for (int ow = 0; ow < OHW; ++ow) {
         double s = b[oc];
         for (int c = 0; c < C; ++c)
-          for (int kh = 0; kh < 3; ++kh)
-            for (int kw = 0; kw < 3; ++kw) {
-              const int ih = oh + kh - 1, iw = ow + kw - 1;
+          for (int kh = 0; kh < KK; ++kh)
+            for (int kw = 0; kw < KK; ++kw) {
+              const int ih = oh * S + kh - 1, iw = ow * S + kw - 1;
               if (ih < 0 || iw < 0 || ih >= HW || iw >= HW) continue;
-              s += (double)x[(c * HW + ih) * HW + iw] * W[((oc * C + c) * 3 + kh) * 3 + kw];
+              s += (double)x[(c * HW + ih) * HW + iw] * W[((oc * C + c) * KK + kh) * KK + kw];
             }
-        y[(size_t)((oc * HW + oh) * HW + ow)] = s < 0 ? 0.0f : (float)s;
+        y[(size_t)((oc * OHW + oh) * OHW + ow)] = s < 0 ? 0.0f : (float)s;
       }
   return y;
 }
 
 // conv_ref over N images back to back.
-static std::vector<float> conv_ref_n(const float* x, const float* W, const float* b, int N, int C, int HW, int OC) {
+static std::vector<float> conv_ref_n(const float* x, const float* W, const float* b, int N, int C, int HW, int OC,
+                                     int KK) {
   std::vector<float> y;
   for (int n = 0; n < N; ++n) {
-    const std::vector<float> yn = conv_ref(x + (size_t)n * C * HW * HW, W, b, C, HW, OC);
+    const std::vector<float> yn = conv_ref(x + (size_t)n * C * HW * HW, W, b, C, HW, OC, KK);
     y.insert(y.end(), yn.begin(), yn.end());
   }
   return y;
@@ -142,12 +146,14 @@ static double max_diff(const float* a, const std::vector<float>& b) {
 // A batch-1 forward conv keeps its packed weights between runs (conv2d_direct_wcache.h) and, when
 // no instruction of the tape touches W, skips re-checking them (weight_stamp.h). Weights written
 // from outside through lam_plan_arena, or by an optimiser in the tape, must still be seen.
-// N = 1: 64 output pixels (cached whatever the stamp); N = 6: 384 (cached only under a stamp).
-static void test_stamped_weights(const int N) {
-  const int C = 16, HW = 8, OC = 32, X = N * C * HW * HW, WN = OC * C * 9, Y = N * OC * HW * HW;
+// KK = 3: the direct kernel; N = 1: 64 output pixels (cached whatever the stamp); N = 6: 384
+// (cached only under a stamp). KK = 4 (stride 2): the Winograd kernel, its transformed weights.
+static void test_stamped_weights(const int N, const int KK) {
+  const int C = 16, HW = 8, OC = 32, OHW = out_hw(HW, KK), KS = KK * KK, S = KK == 3 ? 1 : 2;
+  const int X = N * C * HW * HW, WN = OC * C * KS, Y = N * OC * OHW * OHW;
   const int ox = 0, ow = X, ob = ow + WN, oy = ob + OC, og = oy + Y, arena = og + WN;
   auto conv = [&](std::vector<int32_t>& t) {
-    const std::vector<int32_t> c = {LAM_OP_CONV2D_BIAS_ACT, 21, ox, ow, ob, oy, N, C, HW, HW, OC, 3, 3, 1, 1, 1, 1, 1, 1, HW, HW, 1, fbits(0.0f)};
+    const std::vector<int32_t> c = {LAM_OP_CONV2D_BIAS_ACT, 21, ox, ow, ob, oy, N, C, HW, HW, OC, KK, KK, S, S, 1, 1, 1, 1, OHW, OHW, 1, fbits(0.0f)};
     t.insert(t.end(), c.begin(), c.end());
   };
   lt::Rng r(lt::seed());
@@ -168,13 +174,13 @@ static void test_stamped_weights(const int N) {
   for (int round = 0; round < 4; ++round) {
     if (round == 2) {
       // Change one weight of the second 16-channel block from outside.
-      W[(size_t)(20 * C * 9 + 7)] += 0.5f;
-      lam_plan_arena(p)[ow + 20 * C * 9 + 7] = W[(size_t)(20 * C * 9 + 7)];
+      W[(size_t)(20 * C * KS + 7)] += 0.5f;
+      lam_plan_arena(p)[ow + 20 * C * KS + 7] = W[(size_t)(20 * C * KS + 7)];
     }
     const int rc = lam_plan_run(p, x.data(), X, y.data(), Y, 1, &failed, err, sizeof err);
     CHECK(rc == 0, "run rc %d: %s", rc, err);
-    const double d = max_diff(y.data(), conv_ref_n(x.data(), W.data(), b.data(), N, C, HW, OC));
-    CHECK(d < 1e-4, "N %d inference run %d: max |y − ref| %g", N, round, d);
+    const double d = max_diff(y.data(), conv_ref_n(x.data(), W.data(), b.data(), N, C, HW, OC, KK));
+    CHECK(d < 1e-4, "N %d KK %d inference run %d: max |y − ref| %g", N, KK, round, d);
   }
   lam_plan_destroy(p);
   // Training-like tape: the same conv, then SGD on W with a constant gradient, 3 steps per run;
@@ -197,8 +203,8 @@ static void test_stamped_weights(const int N) {
     const int rc = lam_plan_run(p, xs.data(), X, ys.data(), Y, steps, &failed, err, sizeof err);
     CHECK(rc == 0, "run rc %d: %s", rc, err);
     for (int s = 0; s < steps; ++s) {
-      const double d = max_diff(ys.data() + s * Y, conv_ref_n(x.data(), W.data(), b.data(), N, C, HW, OC));
-      CHECK(d < 1e-4, "N %d training run %d step %d: max |y − ref| %g", N, run, s, d);
+      const double d = max_diff(ys.data() + s * Y, conv_ref_n(x.data(), W.data(), b.data(), N, C, HW, OC, KK));
+      CHECK(d < 1e-4, "N %d KK %d training run %d step %d: max |y − ref| %g", N, KK, run, s, d);
       for (float& v : W) v -= 0.01f;
     }
   }
@@ -209,8 +215,10 @@ int main() {
   test_steps();
   test_reject();
   test_index_checks();
-  test_stamped_weights(1);
-  test_stamped_weights(6);
+  for (int kk : {3, 4}) {
+    test_stamped_weights(1, kk);
+    test_stamped_weights(6, kk);
+  }
   if (lt::failures()) fprintf(stderr, "executor_test: %d failures\n", lt::failures());
   else printf("executor_test: all passed\n");
   return lt::failures() != 0;

@@ -1,0 +1,438 @@
+// lamkit::conv2d_winograd_avx2 — Winograd F(2×2, 2×2) forward for 4×4 stride-2 convolutions
+// (every conv of conv64 and grid32), AVX2+FMA (conv2d_direct.h).
+// Why: a 4×4 stride-2 conv is four 2×2 stride-1 convs, one per input phase (a, b) = (row, column)
+// parity: y[oh][ow] = Σ_{c,a,b,i,j} W[c][2i+a][2j+b] · xp[c][2(oh+i)+a][2(ow+j)+b]. On that
+// 2×2 stride-1 conv over K = 4C phase channels, F(2×2, 2×2) makes each 2×2 output tile from 9
+// products per (k, output channel) instead of 16: 1.78× fewer FMAs, with transforms whose
+// coefficients are all ±1 (no rounding beyond the few extra additions).
+//   input  v = Bᵀ d B, d the tile's 3×3 phase-channel patch,  Bᵀ = [1 −1 0; 0 1 0; 0 −1 1]
+//   weight u = G g Gᵀ, g the 2×2 phase kernel,                G  = [1 0; 1 1; 0 1]
+//   output y = Aᵀ m A, m[ξ] = Σ_k u[ξ][oc][k] · v[ξ][k],      Aᵀ = [1 1 0; 0 1 1]
+// Steps per unit of images (a thread's work):
+//   1. split_phases: the images' zero-padded, phase-split copy in channel-last order,
+//      xs[r][s][k] = xp[c][2r+a][2s+b] with k = (2a+b)·C + c (8 phase channels are one vector);
+//   2. per chunk of tiles: transform_input → V[ξ][t][k] (9 positions × tiles × Kp);
+//   3. per 16-channel block: for each ξ the 16 × 6 register tile of the direct kernel (2 weight
+//      loads, 6 broadcasts, 12 FMAs per k) over U[ξ][block][k][16] and 6 tiles of V → M;
+//   4. transform_output: the 9 sums of each (tile, channel) → 2×2 outputs, + bias, old y when
+//      acc, activation, stores into NCHW y.
+// Chunks hold about 192 KiB of V (L2 with the weight panel in L1), taps are split in runs of
+// 256 (16 KiB of U in L1) with partial sums kept in M.
+// Weights: U is cached in conv2d_direct_wcache.h's cache like the direct kernel's panels
+// (compared against W, or trusted under a weight stamp), else transformed per call.
+// Threads: units of whole images taken from an atomic counter; with fewer units than threads
+// (batch 1), each chunk's output-channel blocks are split instead. Units and chunks depend only
+// on the shape, and each output is summed in one fixed order, so results do not depend on the
+// thread count.
+// Compiled with -mavx2 -mfma (file suffix); empty on other targets.
+// Test: native/tests/conv2d_direct_test.cpp.
+#include "conv2d_direct.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#include <algorithm>
+#include <atomic>
+#include <vector>
+
+#include "conv2d_direct_avx2.h"
+#include "conv2d_direct_wcache.h"
+#include "transpose8_avx2.h"
+#include "weight_stamp.h"
+#include "runtime/thread_pool.h"
+
+namespace {
+
+using lamkit::conv_act;
+using lamkit::conv_scratch;
+using lamkit::ConvEpilogue;
+using lamkit::ConvGeom;
+using lamkit::PackedWeights;
+using lamkit::transpose8;
+
+const int kOB = 16;        // output channels per block
+const int kP = 6;          // tiles per register tile
+const int kXi = 9;         // transform positions (3 × 3)
+const int64_t kKC = 256;   // phase channels per run (16 KiB of U in L1)
+const int kCacheKind = 1;  // this kernel's entries in the shared weight cache
+
+struct Wino {
+  int64_t C, H, W, OC, ph, pw, OH, OW;
+  int64_t TH, TW, R, S;  // tiles per column / row; phase-split rows / columns (2·T + 1)
+  int64_t K, Kp;         // phase channels 4C, rounded up to 8 (zero channels past K)
+  int64_t nob, timg;     // output-channel blocks; tiles per image
+};
+
+// xs[r][s][k] for one image (R × S × Kp): k = (2a+b)·C + c ↦ x[c][2r+a−ph][2s+b−pw], 0 outside.
+void split_phases(const float* x, const Wino& q, float* xs) {
+  // Input rows / columns that land in xs: y + ph < 2R, col + pw < 2S.
+  const int64_t y1 = std::min(q.H, 2 * q.R - q.ph), x1 = std::min(q.W, 2 * q.S - q.pw);
+  const int64_t y0 = std::max<int64_t>(0, -q.ph), x0 = std::max<int64_t>(0, -q.pw);
+  // Zeros only where nothing is copied (padding, past the image, channels past K): a memset of
+  // all of xs cost a third of this function.
+  for (int64_t r = 0; r < q.R; ++r)
+    for (int64_t s = 0; s < q.S; ++s) {
+      float* cell = xs + (r * q.S + s) * q.Kp;
+      for (int ph = 0; ph < 4; ++ph) {
+        const int64_t y = 2 * r + (ph >> 1) - q.ph, col = 2 * s + (ph & 1) - q.pw;
+        if (y < y0 || y >= y1 || col < x0 || col >= x1) memset(cell + ph * q.C, 0, sizeof(float) * (size_t)q.C);
+      }
+      if (q.Kp > q.K) memset(cell + q.K, 0, sizeof(float) * (size_t)(q.Kp - q.K));
+    }
+  int64_t c = 0;
+  // 8 channels at a time: 8 rows × 8 columns transposed to 8 column vectors over channels.
+  for (; c + 8 <= q.C; c += 8) {
+    for (int64_t y = y0; y < y1; ++y) {
+      const int64_t r = (y + q.ph) >> 1, a = (y + q.ph) & 1;
+      const float* src = x + (c * q.H + y) * q.W;
+      int64_t col = x0;
+      for (; col + 8 <= x1; col += 8) {
+        __m256 v[8];
+        for (int i = 0; i < 8; ++i) v[i] = _mm256_loadu_ps(src + i * q.H * q.W + col);
+        transpose8(v);
+        for (int i = 0; i < 8; ++i) {
+          const int64_t cc = col + i + q.pw, s = cc >> 1, b = cc & 1;
+          _mm256_storeu_ps(xs + (r * q.S + s) * q.Kp + (2 * a + b) * q.C + c, v[i]);
+        }
+      }
+      for (; col < x1; ++col) {
+        const int64_t cc = col + q.pw, s = cc >> 1, b = cc & 1;
+        float* d = xs + (r * q.S + s) * q.Kp + (2 * a + b) * q.C + c;
+        for (int i = 0; i < 8; ++i) d[i] = src[i * q.H * q.W + col];
+      }
+    }
+  }
+  for (; c < q.C; ++c)
+    for (int64_t y = y0; y < y1; ++y) {
+      const int64_t r = (y + q.ph) >> 1, a = (y + q.ph) & 1;
+      const float* src = x + (c * q.H + y) * q.W;
+      for (int64_t col = x0; col < x1; ++col) {
+        const int64_t cc = col + q.pw;
+        xs[(r * q.S + (cc >> 1)) * q.Kp + (2 * a + (cc & 1)) * q.C + c] = src[col];
+      }
+    }
+}
+
+// V[ξ][t][k] for tiles [t0, t0 + nt) of a unit whose split images start at xs (tile t of the
+// unit: image t / timg, tile row and column within it); V has room for vt tiles per position.
+void transform_input(const float* xs, const Wino& q, int64_t t0, int64_t nt, int64_t vt, float* V) {
+  const int64_t img = q.R * q.S * q.Kp, rowk = q.S * q.Kp;
+  for (int64_t t = 0; t < nt; ++t) {
+    const int64_t u = t0 + t, n = u / q.timg, ty = u % q.timg / q.TW, tx = u % q.TW;
+    const float* base = xs + n * img + (2 * ty * q.S + 2 * tx) * q.Kp;
+    float* vt0 = V + t * q.Kp;
+    for (int64_t k = 0; k < q.Kp; k += 8) {
+      __m256 d[3][3];
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) d[i][j] = _mm256_loadu_ps(base + i * rowk + j * q.Kp + k);
+      __m256 e[3][3];  // Bᵀ d: rows
+      for (int j = 0; j < 3; ++j) {
+        e[0][j] = _mm256_sub_ps(d[0][j], d[1][j]);
+        e[1][j] = d[1][j];
+        e[2][j] = _mm256_sub_ps(d[2][j], d[1][j]);
+      }
+      for (int i = 0; i < 3; ++i) {  // (Bᵀ d) B: columns
+        const __m256 v0 = _mm256_sub_ps(e[i][0], e[i][1]), v2 = _mm256_sub_ps(e[i][2], e[i][1]);
+        _mm256_storeu_ps(vt0 + ((3 * i + 0) * vt) * q.Kp + k, v0);
+        _mm256_storeu_ps(vt0 + ((3 * i + 1) * vt) * q.Kp + k, e[i][1]);
+        _mm256_storeu_ps(vt0 + ((3 * i + 2) * vt) * q.Kp + k, v2);
+      }
+    }
+  }
+}
+
+// u = G g Gᵀ for one phase kernel g = [g00 g01; g10 g11] (any element type: float for the
+// scalar tail, __m256 over 8 output channels).
+template <class T, class Add>
+inline void weight_tile(T g00, T g01, T g10, T g11, Add add, T u[9]) {
+  // G g: rows g0, g0 + g1, g1; then the same on columns.
+  const T s[3][2] = {{g00, g01}, {add(g00, g10), add(g01, g11)}, {g10, g11}};
+  for (int i = 0; i < 3; ++i) {
+    u[3 * i] = s[i][0];
+    u[3 * i + 1] = add(s[i][0], s[i][1]);
+    u[3 * i + 2] = s[i][1];
+  }
+}
+
+// U[ξ][ob][k][16] for output-channel block ob (zero past OC and past K).
+void transform_weights(const float* w, const Wino& q, int64_t ob, float* U) {
+  const int64_t rows = std::min<int64_t>(kOB, q.OC - ob * kOB);
+  const int64_t pstride = q.nob * q.Kp * kOB;  // floats between positions
+  float* ub = U + ob * q.Kp * kOB;
+  if (rows < kOB || q.Kp > q.K)
+    for (int xi = 0; xi < kXi; ++xi) memset(ub + xi * pstride, 0, sizeof(float) * (size_t)(q.Kp * kOB));
+  int64_t r0 = 0;
+  // 8 output channels at a time: their 16 taps of channel c, transposed to one vector per tap.
+  for (; r0 + 8 <= rows; r0 += 8) {
+    const float* wo = w + (ob * kOB + r0) * q.C * 16;
+    for (int64_t c = 0; c < q.C; ++c) {
+      __m256 lo[8], hi[8];  // lo[t] = tap t (kh·4 + kw, t < 8) of the 8 channels; hi: taps 8–15
+      for (int i = 0; i < 8; ++i) {
+        lo[i] = _mm256_loadu_ps(wo + i * q.C * 16 + c * 16);
+        hi[i] = _mm256_loadu_ps(wo + i * q.C * 16 + c * 16 + 8);
+      }
+      transpose8(lo);
+      transpose8(hi);
+      auto tap = [&](int kh, int kw) { return kh < 2 ? lo[kh * 4 + kw] : hi[(kh - 2) * 4 + kw]; };
+      for (int a = 0; a < 2; ++a)
+        for (int b = 0; b < 2; ++b) {
+          __m256 u[9];
+          weight_tile<__m256>(tap(a, b), tap(a, 2 + b), tap(2 + a, b), tap(2 + a, 2 + b),
+                              [](__m256 x, __m256 y) { return _mm256_add_ps(x, y); }, u);
+          const int64_t k = (2 * a + b) * q.C + c;
+          for (int xi = 0; xi < kXi; ++xi) _mm256_store_ps(ub + xi * pstride + k * kOB + r0, u[xi]);
+        }
+    }
+  }
+  for (int64_t r = r0; r < rows; ++r) {
+    const float* wo = w + (ob * kOB + r) * q.C * 16;
+    for (int64_t c = 0; c < q.C; ++c) {
+      const float* g4 = wo + c * 16;  // [kh][kw], 4 × 4
+      for (int a = 0; a < 2; ++a)
+        for (int b = 0; b < 2; ++b) {
+          float u[9];
+          weight_tile<float>(g4[a * 4 + b], g4[a * 4 + 2 + b], g4[(2 + a) * 4 + b], g4[(2 + a) * 4 + 2 + b],
+                             [](float x, float y) { return x + y; }, u);
+          const int64_t k = (2 * a + b) * q.C + c;
+          for (int xi = 0; xi < kXi; ++xi) ub[xi * pstride + k * kOB + r] = u[xi];
+        }
+    }
+  }
+}
+
+// NP (≤ 6) tiles × 16 channels at one position over phase channels [k0, k1): u = the block's
+// panel at k0, v = the first tile's V row (tiles Kp apart), m = [NP][16] sums (first: from 0).
+template <int NP>
+void gemm_tile(const float* u, const float* v, int64_t Kp, int64_t k0, int64_t k1, float* m, bool first) {
+  __m256 a0[NP], a1[NP];
+  const float* b[NP];
+#pragma GCC unroll 6
+  for (int j = 0; j < NP; ++j) {
+    if (first) {
+      a0[j] = _mm256_setzero_ps();
+      a1[j] = _mm256_setzero_ps();
+    } else {
+      a0[j] = _mm256_load_ps(m + j * kOB);
+      a1[j] = _mm256_load_ps(m + j * kOB + 8);
+    }
+    b[j] = v + j * Kp;
+    asm("" : "+r"(b[j]));  // keep b[j] in a register (see conv2d_direct_avx2.cpp's tile)
+  }
+  for (int64_t k = k0; k < k1; ++k) {
+    const __m256 w0 = _mm256_load_ps(u), w1 = _mm256_load_ps(u + 8);
+    u += kOB;
+#pragma GCC unroll 6
+    for (int j = 0; j < NP; ++j) {
+      const __m256 xv = _mm256_broadcast_ss(b[j] + k);
+      a0[j] = _mm256_fmadd_ps(w0, xv, a0[j]);
+      a1[j] = _mm256_fmadd_ps(w1, xv, a1[j]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int j = 0; j < NP; ++j) {
+    _mm256_store_ps(m + j * kOB, a0[j]);
+    _mm256_store_ps(m + j * kOB + 8, a1[j]);
+  }
+}
+
+typedef void (*gemm_fn)(const float*, const float*, int64_t, int64_t, int64_t, float*, bool);
+const gemm_fn kGemm[kP + 1] = {nullptr,           gemm_tile<1>, gemm_tile<2>, gemm_tile<3>,
+                               gemm_tile<4>, gemm_tile<5>, gemm_tile<6>};
+
+inline float act1(float v, const ConvEpilogue& ep) {
+  if (ep.act == lamkit::kConvActRelu) return v < 0 ? 0.0f : v;  // NaN stays
+  if (ep.act == lamkit::kConvActLeakyRelu) return v < 0 ? v * ep.slope : v;
+  return v;
+}
+
+// M ([group][ξ][6][16] for tiles [t0, t0 + nt) of the unit starting at image n0) → y for block ob.
+void transform_output(const float* M, const Wino& q, int64_t n0, int64_t t0, int64_t nt, int64_t ob,
+                      const float* bias16, float* y, int acc, const ConvEpilogue& ep) {
+  const int rows = (int)std::min<int64_t>(kOB, q.OC - ob * kOB);
+  const int64_t OHW = q.OH * q.OW;
+  for (int64_t t = 0; t < nt; ++t) {
+    const int64_t u = t0 + t, n = n0 + u / q.timg, ty = u % q.timg / q.TW, tx = u % q.TW;
+    const float* mt = M + ((t / kP) * kXi * kP + t % kP) * kOB;
+    alignas(32) float out[4][kOB];
+    for (int half = 0; half < 2; ++half) {
+      __m256 m[kXi];
+      for (int xi = 0; xi < kXi; ++xi) m[xi] = _mm256_load_ps(mt + xi * kP * kOB + 8 * half);
+      __m256 o[2][3];  // Aᵀ m: rows
+      for (int j = 0; j < 3; ++j) {
+        o[0][j] = _mm256_add_ps(m[j], m[3 + j]);
+        o[1][j] = _mm256_add_ps(m[3 + j], m[6 + j]);
+      }
+      const __m256 bv = bias16 ? _mm256_loadu_ps(bias16 + 8 * half) : _mm256_setzero_ps();
+      for (int i = 0; i < 2; ++i) {  // (Aᵀ m) A: columns
+        _mm256_store_ps(out[2 * i] + 8 * half, _mm256_add_ps(_mm256_add_ps(o[i][0], o[i][1]), bv));
+        _mm256_store_ps(out[2 * i + 1] + 8 * half, _mm256_add_ps(_mm256_add_ps(o[i][1], o[i][2]), bv));
+      }
+    }
+    const int64_t oh = 2 * ty, ow = 2 * tx;
+    float* yb = y + (n * q.OC + ob * kOB) * OHW + oh * q.OW + ow;
+    if (!acc && oh + 1 < q.OH && ow + 1 < q.OW) {
+      // Activation on the 4 pixel vectors, then each channel's two pixel pairs as 8-byte stores:
+      // unpacklo/hi(y00, y01) hold (channel c: y00, y01) in each 64-bit lane.
+      for (int half = 0; half < 2; ++half) {
+        const int n8 = std::min(8, rows - 8 * half);
+        if (n8 <= 0) break;
+        for (int i = 0; i < 2; ++i) {
+          const __m256 l = conv_act(_mm256_load_ps(out[2 * i] + 8 * half), ep);
+          const __m256 r = conv_act(_mm256_load_ps(out[2 * i + 1] + 8 * half), ep);
+          alignas(32) double pr[8];  // channel c's pair at pr[c] (lanes 0,1,4,5 | 2,3,6,7)
+          _mm256_store_pd(pr, _mm256_castps_pd(_mm256_unpacklo_ps(l, r)));
+          _mm256_store_pd(pr + 4, _mm256_castps_pd(_mm256_unpackhi_ps(l, r)));
+          static const int lane[8] = {0, 1, 4, 5, 2, 3, 6, 7};
+          float* yr = yb + (8 * half) * OHW + i * q.OW;
+          for (int c = 0; c < n8; ++c) memcpy(yr + c * OHW, &pr[lane[c]], sizeof(double));
+        }
+      }
+      continue;
+    }
+    const bool down = oh + 1 < q.OH, right = ow + 1 < q.OW;
+    for (int r = 0; r < rows; ++r) {
+      float* yr = yb + r * OHW;
+      float v0 = out[0][r], v1 = out[1][r], v2 = out[2][r], v3 = out[3][r];
+      if (acc) {
+        v0 += yr[0];
+        if (right) v1 += yr[1];
+        if (down) v2 += yr[q.OW];
+        if (down && right) v3 += yr[q.OW + 1];
+      }
+      yr[0] = act1(v0, ep);
+      if (right) yr[1] = act1(v1, ep);
+      if (down) yr[q.OW] = act1(v2, ep);
+      if (down && right) yr[q.OW + 1] = act1(v3, ep);
+    }
+  }
+}
+
+}  // namespace
+
+namespace lamkit {
+
+bool conv2d_winograd_avx2(const float* x, const float* w, float* y, int64_t N, int64_t OC,
+                          const ConvGeom& g, int acc, const ConvEpilogue& ep) {
+  if (g.KH != 4 || g.KW != 4 || g.sh != 2 || g.sw != 2 || g.dh != 1 || g.dw != 1) return false;
+  if (N <= 0 || OC <= 0 || g.C <= 0 || g.ph < 0 || g.pw < 0 || g.OH <= 0 || g.OW <= 0) return false;
+  Wino q;
+  q.C = g.C, q.H = g.H, q.W = g.W, q.OC = OC, q.ph = g.ph, q.pw = g.pw, q.OH = g.OH, q.OW = g.OW;
+  q.TH = (g.OH + 1) / 2, q.TW = (g.OW + 1) / 2, q.R = 2 * q.TH + 1, q.S = 2 * q.TW + 1;
+  q.K = 4 * g.C, q.Kp = (q.K + 7) / 8 * 8, q.nob = (OC + kOB - 1) / kOB, q.timg = q.TH * q.TW;
+  if (q.R * q.S * q.Kp >= ((int64_t)1 << 31)) return false;
+
+  // Tiles per chunk: one position's V (tiles · Kp floats) at most 128 KiB, so it stays in L2
+  // while every block's U panel streams past it; 12–96 tiles (6-tile register tiles). Units of
+  // images fill a chunk when images have few tiles (4 in conv64's 4×4 layer), rounded so that
+  // the threads get equal numbers of units.
+  const int64_t target = std::min<int64_t>(96, std::max<int64_t>(12, 32768 / q.Kp / kP * kP));
+  int nt = available_threads();
+  if (2.0 * (double)N * OC * q.K * 9 * q.timg < 2.0e6) nt = 1;
+  int64_t units = q.timg >= target ? N : (N + target / q.timg - 1) / (target / q.timg);
+  if (units < N && nt > 1) units = std::min(N, (units + nt - 1) / nt * nt);
+  const int64_t per_unit = (N + units - 1) / units;
+  units = (N + per_unit - 1) / per_unit;
+
+  // Transformed weights: cached (compared with W, or trusted under a stamp) or per call.
+  thread_local lamkit::PackedWeightCache cache;
+  thread_local std::vector<float> ubuf, bbuf;
+  const int64_t ufloats = kXi * q.nob * q.Kp * kOB;
+  const uint64_t stamp = weight_stamp();
+  const bool small = N * q.timg * 4 <= 256;
+  PackedWeights* cached = small || stamp != 0 ? cache.get(w, OC, g.C * 16, kOB, ufloats, kCacheKind) : nullptr;
+  float* U = cached ? cached->panels() : conv_scratch(ubuf, ufloats);
+  const bool trusted = cached && stamp != 0 && cached->stamp == stamp;
+  if (cached) cached->stamp = stamp;
+  if (!trusted)
+    parallel_for(q.nob, (double)(kOB * q.C * 16 * 12), [&](int64_t b0, int64_t b1) {
+      for (int64_t ob = b0; ob < b1; ++ob) {
+        if (cached && cached->current(w, ob)) continue;
+        transform_weights(w, q, ob, U);
+        if (cached) cached->refreshed(w, ob);
+      }
+    });
+  float* bias = conv_scratch(bbuf, q.nob * kOB);
+  if (ep.bias) {
+    memset(bias, 0, sizeof(float) * (size_t)(q.nob * kOB));
+    memcpy(bias, ep.bias, sizeof(float) * (size_t)OC);
+  }
+  const float* biasp = ep.bias ? bias : nullptr;
+
+  // One chunk: tiles [t0, t0 + nt) of the unit at image n0, blocks [b0, b1) from V into y, sums
+  // in M ([block][group][ξ][6][16]). Positions outer: V[ξ] stays in L2 across the blocks.
+  auto blocks = [&](int64_t n0, int64_t t0, int64_t nt, int64_t vt, const float* V, float* M, int64_t b0,
+                    int64_t b1) {
+    const int64_t groups = (nt + kP - 1) / kP, mblock = groups * kXi * kP * kOB;
+    for (int xi = 0; xi < kXi; ++xi) {
+      const float* vp = V + xi * vt * q.Kp;
+      for (int64_t ob = b0; ob < b1; ++ob) {
+        const float* up = U + (xi * q.nob + ob) * q.Kp * kOB;
+        float* mo = M + ob * mblock + xi * kP * kOB;
+        for (int64_t k0 = 0; k0 < q.Kp; k0 += kKC) {
+          const int64_t k1 = std::min(q.Kp, k0 + kKC);
+          for (int64_t gi = 0; gi < groups; ++gi) {
+            const int np = (int)std::min<int64_t>(kP, nt - gi * kP);
+            kGemm[np](up + k0 * kOB, vp + gi * kP * q.Kp, q.Kp, k0, k1, mo + gi * kXi * kP * kOB, k0 == 0);
+          }
+        }
+      }
+    }
+    for (int64_t ob = b0; ob < b1; ++ob)
+      transform_output(M + ob * mblock, q, n0, t0, nt, ob, biasp ? biasp + ob * kOB : nullptr, y, acc, ep);
+  };
+  auto chunks_of = [&](int64_t tiles, int64_t* chunk) {
+    const int64_t n = (tiles + target - 1) / target;
+    *chunk = ((tiles + n - 1) / n + kP - 1) / kP * kP;
+  };
+  const int64_t xs_img = q.R * q.S * q.Kp, xin = g.C * g.H * g.W;
+  const int64_t mfloats = q.nob * (target / kP) * kXi * kP * kOB;
+  if (units >= nt) {
+    std::atomic<int64_t> next{0};
+    parallel(nt, [&](int, int) {
+      thread_local std::vector<float> xsb, vb, mb;
+      float* xs = conv_scratch(xsb, per_unit * xs_img);
+      float* V = conv_scratch(vb, kXi * target * q.Kp);
+      float* M = conv_scratch(mb, mfloats);
+      for (int64_t un; (un = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
+        const int64_t n0 = un * per_unit, ni = std::min(per_unit, N - n0);
+        for (int64_t i = 0; i < ni; ++i) split_phases(x + (n0 + i) * xin, q, xs + i * xs_img);
+        const int64_t tiles = ni * q.timg;
+        int64_t chunk;
+        chunks_of(tiles, &chunk);
+        for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
+          const int64_t n = std::min(chunk, tiles - t0);
+          transform_input(xs, q, t0, n, chunk, V);
+          blocks(n0, t0, n, chunk, V, M, 0, q.nob);
+        }
+      }
+    });
+    return true;
+  }
+  // Fewer units than threads (batch-1 inference): units in turn, each chunk's blocks split.
+  thread_local std::vector<float> xsb, vb, mb;
+  float* xs = conv_scratch(xsb, per_unit * xs_img);
+  float* V = conv_scratch(vb, kXi * target * q.Kp);
+  float* M = conv_scratch(mb, mfloats);
+  for (int64_t un = 0; un < units; ++un) {
+    const int64_t n0 = un * per_unit, ni = std::min(per_unit, N - n0);
+    for (int64_t i = 0; i < ni; ++i) split_phases(x + (n0 + i) * xin, q, xs + i * xs_img);
+    const int64_t tiles = ni * q.timg;
+    int64_t chunk;
+    chunks_of(tiles, &chunk);
+    for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
+      const int64_t n = std::min(chunk, tiles - t0);
+      transform_input(xs, q, t0, n, chunk, V);
+      std::atomic<int64_t> next{0};
+      parallel(nt, [&](int, int) {
+        for (int64_t ob; (ob = next.fetch_add(1, std::memory_order_relaxed)) < q.nob;)
+          blocks(n0, t0, n, chunk, V, M, ob, ob + 1);
+      });
+    }
+  }
+  return true;
+}
+
+}  // namespace lamkit
+
+#endif  // __x86_64__
