@@ -4,10 +4,7 @@
 // parity: y[oh][ow] = Σ_{c,a,b,i,j} W[c][2i+a][2j+b] · xp[c][2(oh+i)+a][2(ow+j)+b]. On that
 // 2×2 stride-1 conv over K = 4C phase channels, F(2×2, 2×2) makes each 2×2 output tile from 9
 // products per (k, output channel) instead of 16: 1.78× fewer FMAs, with transforms whose
-// coefficients are all ±1 (no rounding beyond the few extra additions).
-//   input  v = Bᵀ d B, d the tile's 3×3 phase-channel patch,  Bᵀ = [1 −1 0; 0 1 0; 0 −1 1]
-//   weight u = G g Gᵀ, g the 2×2 phase kernel,                G  = [1 0; 1 1; 0 1]
-//   output y = Aᵀ m A, m[ξ] = Σ_k u[ξ][oc][k] · v[ξ][k],      Aᵀ = [1 1 0; 0 1 1]
+// coefficients are all ±1 (the transforms: conv2d_winograd_avx2.h).
 // Steps per unit of images (a thread's work):
 //   1. split_phases: the images' zero-padded, phase-split copy in channel-last order,
 //      xs[r][s][k] = xp[c][2r+a][2s+b] with k = (2a+b)·C + c (8 phase channels are one vector);
@@ -38,6 +35,7 @@
 
 #include "conv2d_direct_avx2.h"
 #include "conv2d_direct_wcache.h"
+#include "conv2d_winograd_avx2.h"
 #include "transpose8_avx2.h"
 #include "weight_stamp.h"
 #include "runtime/thread_pool.h"
@@ -51,10 +49,9 @@ using lamkit::ConvGeom;
 using lamkit::PackedWeights;
 using lamkit::transpose8;
 
-const int kOB = 16;        // output channels per block
-const int kP = 6;          // tiles per register tile
-const int kXi = 9;         // transform positions (3 × 3)
-const int64_t kKC = 256;   // phase channels per run (16 KiB of U in L1)
+using lamkit::wg::kOB;
+using lamkit::wg::kP;
+using lamkit::wg::kXi;
 const int kCacheKind = 1;  // this kernel's entries in the shared weight cache
 
 struct Wino {
@@ -121,37 +118,7 @@ void transform_input(const float* xs, const Wino& q, int64_t t0, int64_t nt, int
   for (int64_t t = 0; t < nt; ++t) {
     const int64_t u = t0 + t, n = u / q.timg, ty = u % q.timg / q.TW, tx = u % q.TW;
     const float* base = xs + n * img + (2 * ty * q.S + 2 * tx) * q.Kp;
-    float* vt0 = V + t * q.Kp;
-    for (int64_t k = 0; k < q.Kp; k += 8) {
-      __m256 d[3][3];
-      for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) d[i][j] = _mm256_loadu_ps(base + i * rowk + j * q.Kp + k);
-      __m256 e[3][3];  // Bᵀ d: rows
-      for (int j = 0; j < 3; ++j) {
-        e[0][j] = _mm256_sub_ps(d[0][j], d[1][j]);
-        e[1][j] = d[1][j];
-        e[2][j] = _mm256_sub_ps(d[2][j], d[1][j]);
-      }
-      for (int i = 0; i < 3; ++i) {  // (Bᵀ d) B: columns
-        const __m256 v0 = _mm256_sub_ps(e[i][0], e[i][1]), v2 = _mm256_sub_ps(e[i][2], e[i][1]);
-        _mm256_storeu_ps(vt0 + ((3 * i + 0) * vt) * q.Kp + k, v0);
-        _mm256_storeu_ps(vt0 + ((3 * i + 1) * vt) * q.Kp + k, e[i][1]);
-        _mm256_storeu_ps(vt0 + ((3 * i + 2) * vt) * q.Kp + k, v2);
-      }
-    }
-  }
-}
-
-// u = G g Gᵀ for one phase kernel g = [g00 g01; g10 g11] (any element type: float for the
-// scalar tail, __m256 over 8 output channels).
-template <class T, class Add>
-inline void weight_tile(T g00, T g01, T g10, T g11, Add add, T u[9]) {
-  // G g: rows g0, g0 + g1, g1; then the same on columns.
-  const T s[3][2] = {{g00, g01}, {add(g00, g10), add(g01, g11)}, {g10, g11}};
-  for (int i = 0; i < 3; ++i) {
-    u[3 * i] = s[i][0];
-    u[3 * i + 1] = add(s[i][0], s[i][1]);
-    u[3 * i + 2] = s[i][1];
+    for (int64_t k = 0; k < q.Kp; k += 8) lamkit::wg::input_tile8(base + k, rowk, q.Kp, V + t * q.Kp + k, vt * q.Kp);
   }
 }
 
@@ -178,8 +145,7 @@ void transform_weights(const float* w, const Wino& q, int64_t ob, float* U) {
       for (int a = 0; a < 2; ++a)
         for (int b = 0; b < 2; ++b) {
           __m256 u[9];
-          weight_tile<__m256>(tap(a, b), tap(a, 2 + b), tap(2 + a, b), tap(2 + a, 2 + b),
-                              [](__m256 x, __m256 y) { return _mm256_add_ps(x, y); }, u);
+          lamkit::wg::weight_tile(tap(a, b), tap(a, 2 + b), tap(2 + a, b), tap(2 + a, 2 + b), lamkit::wg::add8, u);
           const int64_t k = (2 * a + b) * q.C + c;
           for (int xi = 0; xi < kXi; ++xi) _mm256_store_ps(ub + xi * pstride + k * kOB + r0, u[xi]);
         }
@@ -192,53 +158,14 @@ void transform_weights(const float* w, const Wino& q, int64_t ob, float* U) {
       for (int a = 0; a < 2; ++a)
         for (int b = 0; b < 2; ++b) {
           float u[9];
-          weight_tile<float>(g4[a * 4 + b], g4[a * 4 + 2 + b], g4[(2 + a) * 4 + b], g4[(2 + a) * 4 + 2 + b],
-                             [](float x, float y) { return x + y; }, u);
+          lamkit::wg::weight_tile(g4[a * 4 + b], g4[a * 4 + 2 + b], g4[(2 + a) * 4 + b], g4[(2 + a) * 4 + 2 + b],
+                                  lamkit::wg::add1, u);
           const int64_t k = (2 * a + b) * q.C + c;
           for (int xi = 0; xi < kXi; ++xi) ub[xi * pstride + k * kOB + r] = u[xi];
         }
     }
   }
 }
-
-// NP (≤ 6) tiles × 16 channels at one position over phase channels [k0, k1): u = the block's
-// panel at k0, v = the first tile's V row (tiles Kp apart), m = [NP][16] sums (first: from 0).
-template <int NP>
-void gemm_tile(const float* u, const float* v, int64_t Kp, int64_t k0, int64_t k1, float* m, bool first) {
-  __m256 a0[NP], a1[NP];
-  const float* b[NP];
-#pragma GCC unroll 6
-  for (int j = 0; j < NP; ++j) {
-    if (first) {
-      a0[j] = _mm256_setzero_ps();
-      a1[j] = _mm256_setzero_ps();
-    } else {
-      a0[j] = _mm256_load_ps(m + j * kOB);
-      a1[j] = _mm256_load_ps(m + j * kOB + 8);
-    }
-    b[j] = v + j * Kp;
-    asm("" : "+r"(b[j]));  // keep b[j] in a register (see conv2d_direct_avx2.cpp's tile)
-  }
-  for (int64_t k = k0; k < k1; ++k) {
-    const __m256 w0 = _mm256_load_ps(u), w1 = _mm256_load_ps(u + 8);
-    u += kOB;
-#pragma GCC unroll 6
-    for (int j = 0; j < NP; ++j) {
-      const __m256 xv = _mm256_broadcast_ss(b[j] + k);
-      a0[j] = _mm256_fmadd_ps(w0, xv, a0[j]);
-      a1[j] = _mm256_fmadd_ps(w1, xv, a1[j]);
-    }
-  }
-#pragma GCC unroll 6
-  for (int j = 0; j < NP; ++j) {
-    _mm256_store_ps(m + j * kOB, a0[j]);
-    _mm256_store_ps(m + j * kOB + 8, a1[j]);
-  }
-}
-
-typedef void (*gemm_fn)(const float*, const float*, int64_t, int64_t, int64_t, float*, bool);
-const gemm_fn kGemm[kP + 1] = {nullptr,           gemm_tile<1>, gemm_tile<2>, gemm_tile<3>,
-                               gemm_tile<4>, gemm_tile<5>, gemm_tile<6>};
 
 inline float act1(float v, const ConvEpilogue& ep) {
   if (ep.act == lamkit::kConvActRelu) return v < 0 ? 0.0f : v;  // NaN stays
@@ -256,18 +183,11 @@ void transform_output(const float* M, const Wino& q, int64_t n0, int64_t t0, int
     const float* mt = M + ((t / kP) * kXi * kP + t % kP) * kOB;
     alignas(32) float out[4][kOB];
     for (int half = 0; half < 2; ++half) {
-      __m256 m[kXi];
+      __m256 m[kXi], yv[4];
       for (int xi = 0; xi < kXi; ++xi) m[xi] = _mm256_load_ps(mt + xi * kP * kOB + 8 * half);
-      __m256 o[2][3];  // Aᵀ m: rows
-      for (int j = 0; j < 3; ++j) {
-        o[0][j] = _mm256_add_ps(m[j], m[3 + j]);
-        o[1][j] = _mm256_add_ps(m[3 + j], m[6 + j]);
-      }
+      lamkit::wg::output_tile8(m, yv);
       const __m256 bv = bias16 ? _mm256_loadu_ps(bias16 + 8 * half) : _mm256_setzero_ps();
-      for (int i = 0; i < 2; ++i) {  // (Aᵀ m) A: columns
-        _mm256_store_ps(out[2 * i] + 8 * half, _mm256_add_ps(_mm256_add_ps(o[i][0], o[i][1]), bv));
-        _mm256_store_ps(out[2 * i + 1] + 8 * half, _mm256_add_ps(_mm256_add_ps(o[i][1], o[i][2]), bv));
-      }
+      for (int i = 0; i < 4; ++i) _mm256_store_ps(out[i] + 8 * half, _mm256_add_ps(yv[i], bv));
     }
     const int64_t oh = 2 * ty, ow = 2 * tx;
     float* yb = y + (n * q.OC + ob * kOB) * OHW + oh * q.OW + ow;
@@ -363,21 +283,8 @@ bool conv2d_winograd_avx2(const float* x, const float* w, float* y, int64_t N, i
   // in M ([block][group][ξ][6][16]). Positions outer: V[ξ] stays in L2 across the blocks.
   auto blocks = [&](int64_t n0, int64_t t0, int64_t nt, int64_t vt, const float* V, float* M, int64_t b0,
                     int64_t b1) {
-    const int64_t groups = (nt + kP - 1) / kP, mblock = groups * kXi * kP * kOB;
-    for (int xi = 0; xi < kXi; ++xi) {
-      const float* vp = V + xi * vt * q.Kp;
-      for (int64_t ob = b0; ob < b1; ++ob) {
-        const float* up = U + (xi * q.nob + ob) * q.Kp * kOB;
-        float* mo = M + ob * mblock + xi * kP * kOB;
-        for (int64_t k0 = 0; k0 < q.Kp; k0 += kKC) {
-          const int64_t k1 = std::min(q.Kp, k0 + kKC);
-          for (int64_t gi = 0; gi < groups; ++gi) {
-            const int np = (int)std::min<int64_t>(kP, nt - gi * kP);
-            kGemm[np](up + k0 * kOB, vp + gi * kP * q.Kp, q.Kp, k0, k1, mo + gi * kXi * kP * kOB, k0 == 0);
-          }
-        }
-      }
-    }
+    const int64_t mblock = (nt + kP - 1) / kP * kXi * kP * kOB;
+    lamkit::wg::gemm_chunk(U, q.nob * q.Kp * kOB, b0, b1, V, vt, q.Kp, nt, M, mblock);
     for (int64_t ob = b0; ob < b1; ++ob)
       transform_output(M + ob * mblock, q, n0, t0, nt, ob, biasp ? biasp + ob * kOB : nullptr, y, acc, ep);
   };
