@@ -10,8 +10,12 @@
 // Threads: with N ≥ threads, each thread takes a contiguous range of images (single-threaded
 // GEMMs, private column buffers); otherwise images run in turn with a threaded GEMM.
 // 1×1 stride-1 unpadded convolutions skip im2col (the image already is the column matrix).
-// Forward: the direct AVX2 kernel (conv2d_direct.h) takes the geometries where it is faster.
-// Backward: the direct kernels of conv2d_grad_direct.h take the geometries they apply to.
+// Forward: the direct AVX2 kernels and, for 4×4 stride-2 layers, Winograd F(2×2, 2×2)
+// (conv2d_direct.h: conv2d_direct_avx2.cpp, conv2d_winograd_avx2.cpp) take the geometries where
+// they are faster.
+// Backward: the direct kernels of conv2d_grad_direct.h take the geometries they apply to; the
+// input gradient of 4×4 stride-2 layers (and so conv_transpose2d) goes to Winograd
+// (conv2d_winograd_bwd_avx2.cpp).
 // Test: native/tests/conv2d_test.cpp, test/kernels/conv2d*.test.ts.
 // Bench: lamkit bench kernels --op conv2d (conv64 layer shapes, batch 32, vs PyTorch CPU).
 #include <lamkit/kernels.h>

@@ -70,6 +70,18 @@ Mode mode() {
 // 0.82–0.95 at 512 and more.
 const int64_t kMinPixelsFilter = 128, kMinPixelsInput = 256;
 
+// Winograd for the input gradient (conv2d_winograd_bwd_avx2.cpp) of 4×4 stride-2 layers, with
+// ≥ 8 dy channels and ≥ 64 dy pixels per call, unless LAMKIT_CONV_WINOGRAD=0 (as for the
+// forward). Min time vs the class kernel below, 1 thread, conv64's layers (the encoder's input
+// gradients and the decoder's transposed convs): batch 32 0.57–0.83, batch 4 (64–1024 pixels)
+// 0.58–0.91; a grid32-like 16→16 layer 0.75–0.78.
+bool winograd_input_is_faster(int64_t N, int64_t OC, const ConvGeom& g) {
+  const char* w = getenv("LAMKIT_CONV_WINOGRAD");
+  if (w && !strcmp(w, "0")) return false;
+  return g.KH == 4 && g.KW == 4 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 && OC >= 8 &&
+         N * g.OH * g.OW >= 64;
+}
+
 bool geometry_ok(const ConvGeom& g) {
   if (g.C <= 0 || g.H <= 0 || g.W <= 0 || g.KH <= 0 || g.KW <= 0 || g.sh <= 0 || g.sw <= 0 ||
       g.dh <= 0 || g.dw <= 0 || g.ph < 0 || g.pw < 0 || g.OH <= 0 || g.OW <= 0)
@@ -201,6 +213,9 @@ bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, in
                                   int64_t OC, const ConvGeom& g, int acc) {
   if (N <= 0 || OC <= 0 || !geometry_ok(g) || !lanes_ok(g.C)) return false;
   const Mode m = mode();
+  if (m == kRule && winograd_input_is_faster(N, OC, g) &&
+      conv2d_backward_input_winograd_avx2(dy, w, dx, N, OC, g, acc))
+    return true;
   if (m == kNever || (m == kRule && N * g.OH * g.OW < kMinPixelsInput)) return false;
   const Classes ch(g.H, g.KH, g.sh, g.ph, g.dh, g.OH), cw(g.W, g.KW, g.sw, g.pw, g.dw, g.OW);
   const int64_t top = -ch.lo, left = -cw.lo, OHP = ch.hi - ch.lo, OWP = cw.hi - cw.lo;

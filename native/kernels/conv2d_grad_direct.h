@@ -20,6 +20,12 @@ bool conv2d_backward_filter_direct(const float* x, const float* dy, float* dw, i
 bool conv2d_backward_input_direct(const float* dy, const float* w, float* dx, int64_t N,
                                   int64_t OC, const ConvGeom& g, int acc);
 
+// backward_input of 4×4 stride-2 undilated convs by Winograd F(2×2, 2×2) per output phase
+// (conv2d_winograd_bwd_avx2.cpp; AVX2+FMA CPUs only, no ISA check): false for other geometries.
+// conv2d_backward_input_direct takes it under its measured rule.
+bool conv2d_backward_input_winograd_avx2(const float* dy, const float* w, float* dx, int64_t N,
+                                         int64_t OC, const ConvGeom& g, int acc);
+
 // The shared register tile: np (1..6) broadcast operands × 16 lanes.
 //   acc[j][0:16] (load ? += : =) Σ_{r < nrows, i < ni} B[k][0:16] · (rows[r] + i·istride)[off[j]]
 // where k = r·ni + i counts the steps and B advances 16 floats per step.

@@ -3,7 +3,8 @@
 //   y (= | +=) col2im(Wᵀ · x[n])   with W viewed as [IC, OC·KH·KW]
 // This is exactly conv2d_backward_input of the conv that maps y-sized images to x-sized ones:
 // its "input channels" are OC, its "output channels" IC, its image OH×OW and its output H×W.
-// So it reuses that kernel (im2col/col2im + the same SGEMM, batching and threading).
+// So it reuses that kernel (im2col/col2im + the same SGEMM, batching and threading; its direct
+// and, for 4×4 stride 2, Winograd kernels: conv2d_grad_direct.h).
 // Its backward: dx = conv2d(dy, w) and dw = conv2d_backward_filter(dy, x) with the same roles.
 // FLOPs 2·N·IC·OC·KH·KW·H·W; bytes 4(|x| + |w| + |y|).
 // Test: native/tests/conv2d_test.cpp, test/kernels/conv_transpose2d.test.ts.

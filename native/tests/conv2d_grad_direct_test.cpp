@@ -102,6 +102,51 @@ static void check(lt::ErrTracker* et, lt::Rng& r, const Shape& s, bool expect_di
   }
 }
 
+// The Winograd input gradient (4×4 stride 2 only) called directly: vs float64, `=` into NaN and
+// `+=`, bitwise the same at 1 and 2 threads (image units vs block split at N = 1).
+static void check_winograd(lt::ErrTracker& et, lt::Rng& r, const Shape& s) {
+  const lamkit::ConvGeom g = geom(s);
+  const int64_t nx = s.N * s.C * s.H * s.W, nw = s.OC * s.C * 16, ny = s.N * s.OC * g.OH * g.OW;
+  const auto w = lt::randv(r, nw), dy = lt::randv(r, ny);
+  std::vector<double> ref((size_t)nx, 0.0);
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t oc = 0; oc < s.OC; ++oc)
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow)
+          for (int64_t c = 0; c < s.C; ++c)
+            for (int64_t kh = 0; kh < 4; ++kh)
+              for (int64_t kw = 0; kw < 4; ++kw) {
+                const int64_t ih = oh * 2 - s.ph + kh, iw = ow * 2 - s.pw + kw;
+                if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;
+                ref[(size_t)(((n * s.C + c) * s.H + ih) * s.W + iw)] +=
+                    (double)dy[(size_t)(((n * s.OC + oc) * g.OH + oh) * g.OW + ow)] *
+                    w[(size_t)(((oc * s.C + c) * 4 + kh) * 4 + kw)];
+              }
+  for (int acc = 0; acc < 2; ++acc) {
+    std::vector<float> first;
+    for (int threads : {1, 2}) {
+      lam_set_num_threads(threads);
+      lt::Guarded got(nx, r, !acc);
+      if (threads == 2 && acc) memcpy(got.data(), first.data(), sizeof(float) * (size_t)nx);
+      const auto before = got.copy();
+      CHECK(lamkit::conv2d_backward_input_winograd_avx2(dy.data(), w.data(), got.data(), s.N, s.OC, g, acc),
+            "winograd declined 4x4 stride 2 (C %lld OC %lld)", (long long)s.C, (long long)s.OC);
+      CHECK(got.guards_ok(), "winograd guard zone");
+      if (threads == 1) {
+        for (int64_t i = 0; i < nx; ++i)
+          et.add(got[i], ref[(size_t)i] + (acc ? before[(size_t)i] : 0.0), 2e-6 * sqrt((double)(s.OC * 16) + 1) + 1e-6, 1e-5);
+        first = acc ? before : got.copy();
+        if (acc) first.insert(first.end(), got.data(), got.data() + nx);
+      } else {
+        const float* want = acc ? first.data() + nx : first.data();
+        CHECK(memcmp(got.data(), want, sizeof(float) * (size_t)nx) == 0, "winograd differs between 1 and 2 threads (C %lld, acc %d)",
+              (long long)s.C, acc);
+      }
+    }
+  }
+  lam_set_num_threads(0);
+}
+
 int main() {
   lt::Rng r(lt::seed());
   // Shapes the direct kernels take (C and OC ≥ 13: ≤ 25% padded lanes), with odd geometry.
@@ -137,6 +182,19 @@ int main() {
     snprintf(what, sizeof what, "isa %s threads %d", isa, threads);
     for (auto& t : et) t.report(what);
   }
+  if (simd) {
+    // Winograd input gradient: padding 0–2, odd and non-multiple-of-4 sizes (edge tiles), C with a
+    // lane tail (8 + scalar lanes), OC off the 8-channel grid, more than 256 dy channels, N = 1.
+    const Shape wg[] = {
+        {3, 16, 16, 16, 16, 4, 4, 2, 2, 1, 1, 1, 1},  {1, 32, 8, 8, 64, 4, 4, 2, 2, 1, 1, 1, 1},
+        {2, 20, 13, 10, 12, 4, 4, 2, 2, 0, 2, 1, 1},  {4, 13, 9, 11, 9, 4, 4, 2, 2, 2, 1, 1, 1},
+        {2, 24, 6, 6, 300, 4, 4, 2, 2, 1, 1, 1, 1},   {9, 16, 4, 4, 40, 4, 4, 2, 2, 1, 1, 1, 1},
+        {1, 3, 7, 5, 8, 4, 4, 2, 2, 1, 0, 1, 1},
+    };
+    lt::ErrTracker et("bwd_in/winograd");
+    for (const Shape& s : wg) check_winograd(et, r, s);
+    et.report("conv2d_backward_input_winograd_avx2 vs float64");
+  }
   // Which kernels a geometry gets: {input, filter} taken, per mode.
   auto taken_by = [](const Shape& s) {
     const lamkit::ConvGeom g = geom(s);
@@ -153,7 +211,10 @@ int main() {
     CHECK(taken_by(few) == 3, "=1: every geometry taken");
     unsetenv("LAMKIT_CONV_GRAD_DIRECT");
     CHECK(taken_by(few) == 0, "default rule: 4 pixels per call left to im2col");
-    CHECK(taken_by(filter_only) == 1, "default rule: 128 pixels, filter only");
+    CHECK(taken_by(filter_only) == 3, "default rule: 128 pixels, Winograd input + direct filter");
+    setenv("LAMKIT_CONV_WINOGRAD", "0", 1);
+    CHECK(taken_by(filter_only) == 1, "default rule without Winograd: 128 pixels, filter only");
+    unsetenv("LAMKIT_CONV_WINOGRAD");
     CHECK(taken_by(many) == 3, "default rule: 256 pixels, both");
     setenv("LAMKIT_CONV_GRAD_DIRECT", "0", 1);
     CHECK(taken_by(many) == 0, "=0: never taken");
