@@ -17,10 +17,8 @@
 // 256 (16 KiB of U in L1) with partial sums kept in M.
 // Weights: U is cached in conv2d_direct_wcache.h's cache like the direct kernel's panels
 // (compared against W, or trusted under a weight stamp), else transformed per call.
-// Threads: units of whole images taken from an atomic counter; with fewer units than threads
-// (batch 1), each chunk's output-channel blocks are split instead. Units and chunks depend only
-// on the shape, and each output is summed in one fixed order, so results do not depend on the
-// thread count.
+// Threads (wg::run_units): units of whole images; with fewer units than threads (batch 1), each
+// chunk's output-channel blocks are split instead. Results do not depend on the thread count.
 // Compiled with -mavx2 -mfma (file suffix); empty on other targets.
 // Test: native/tests/conv2d_direct_test.cpp.
 #include "conv2d_direct.h"
@@ -30,7 +28,6 @@
 #include <string.h>
 
 #include <algorithm>
-#include <atomic>
 #include <vector>
 
 #include "conv2d_direct_avx2.h"
@@ -243,16 +240,10 @@ bool conv2d_winograd_avx2(const float* x, const float* w, float* y, int64_t N, i
   if (q.R * q.S * q.Kp >= ((int64_t)1 << 31)) return false;
 
   // Tiles per chunk: one position's V (tiles · Kp floats) at most 128 KiB, so it stays in L2
-  // while every block's U panel streams past it; 12–96 tiles (6-tile register tiles). Units of
-  // images fill a chunk when images have few tiles (4 in conv64's 4×4 layer), rounded so that
-  // the threads get equal numbers of units.
+  // while every block's U panel streams past it; 12–96 tiles (units: wg::run_units).
   const int64_t target = std::min<int64_t>(96, std::max<int64_t>(12, 32768 / q.Kp / kP * kP));
   int nt = available_threads();
   if (2.0 * (double)N * OC * q.K * 9 * q.timg < 2.0e6) nt = 1;
-  int64_t units = q.timg >= target ? N : (N + target / q.timg - 1) / (target / q.timg);
-  if (units < N && nt > 1) units = std::min(N, (units + nt - 1) / nt * nt);
-  const int64_t per_unit = (N + units - 1) / units;
-  units = (N + per_unit - 1) / per_unit;
 
   // Transformed weights: cached (compared with W, or trusted under a stamp) or per call.
   thread_local lamkit::PackedWeightCache cache;
@@ -288,55 +279,14 @@ bool conv2d_winograd_avx2(const float* x, const float* w, float* y, int64_t N, i
     for (int64_t ob = b0; ob < b1; ++ob)
       transform_output(M + ob * mblock, q, n0, t0, nt, ob, biasp ? biasp + ob * kOB : nullptr, y, acc, ep);
   };
-  auto chunks_of = [&](int64_t tiles, int64_t* chunk) {
-    const int64_t n = (tiles + target - 1) / target;
-    *chunk = ((tiles + n - 1) / n + kP - 1) / kP * kP;
-  };
   const int64_t xs_img = q.R * q.S * q.Kp, xin = g.C * g.H * g.W;
-  const int64_t mfloats = q.nob * (target / kP) * kXi * kP * kOB;
-  if (units >= nt) {
-    std::atomic<int64_t> next{0};
-    parallel(nt, [&](int, int) {
-      thread_local std::vector<float> xsb, vb, mb;
-      float* xs = conv_scratch(xsb, per_unit * xs_img);
-      float* V = conv_scratch(vb, kXi * target * q.Kp);
-      float* M = conv_scratch(mb, mfloats);
-      for (int64_t un; (un = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
-        const int64_t n0 = un * per_unit, ni = std::min(per_unit, N - n0);
+  lamkit::wg::run_units(
+      N, q.timg, target, nt, q.nob, xs_img, kXi * target * q.Kp, q.nob * (target / kP) * kXi * kP * kOB,
+      [&](int64_t n0, int64_t ni, float* xs) {
         for (int64_t i = 0; i < ni; ++i) split_phases(x + (n0 + i) * xin, q, xs + i * xs_img);
-        const int64_t tiles = ni * q.timg;
-        int64_t chunk;
-        chunks_of(tiles, &chunk);
-        for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-          const int64_t n = std::min(chunk, tiles - t0);
-          transform_input(xs, q, t0, n, chunk, V);
-          blocks(n0, t0, n, chunk, V, M, 0, q.nob);
-        }
-      }
-    });
-    return true;
-  }
-  // Fewer units than threads (batch-1 inference): units in turn, each chunk's blocks split.
-  thread_local std::vector<float> xsb, vb, mb;
-  float* xs = conv_scratch(xsb, per_unit * xs_img);
-  float* V = conv_scratch(vb, kXi * target * q.Kp);
-  float* M = conv_scratch(mb, mfloats);
-  for (int64_t un = 0; un < units; ++un) {
-    const int64_t n0 = un * per_unit, ni = std::min(per_unit, N - n0);
-    for (int64_t i = 0; i < ni; ++i) split_phases(x + (n0 + i) * xin, q, xs + i * xs_img);
-    const int64_t tiles = ni * q.timg;
-    int64_t chunk;
-    chunks_of(tiles, &chunk);
-    for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-      const int64_t n = std::min(chunk, tiles - t0);
-      transform_input(xs, q, t0, n, chunk, V);
-      std::atomic<int64_t> next{0};
-      parallel(nt, [&](int, int) {
-        for (int64_t ob; (ob = next.fetch_add(1, std::memory_order_relaxed)) < q.nob;)
-          blocks(n0, t0, n, chunk, V, M, ob, ob + 1);
-      });
-    }
-  }
+      },
+      [&](const float* xs, int64_t t0, int64_t n, int64_t vt, float* V) { transform_input(xs, q, t0, n, vt, V); },
+      blocks);
   return true;
 }
 

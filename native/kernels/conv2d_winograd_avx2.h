@@ -13,6 +13,13 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include <algorithm>
+#include <atomic>
+#include <vector>
+
+#include "conv2d_direct_avx2.h"
+#include "runtime/thread_pool.h"
+
 namespace lamkit {
 namespace wg {
 
@@ -124,6 +131,65 @@ inline void gemm_chunk(const float* U, int64_t ustride, int64_t b0, int64_t b1, 
           tiles[np](up + k0 * kOB, vp + gi * kP * Kp, Kp, k0, k1, mo + gi * kXi * kP * kOB, k0 == 0);
         }
       }
+    }
+  }
+}
+
+// The work plan of both kernels. Images go in units (a thread's work), enough of them to fill a
+// chunk of `target` tiles when images have few tiles (conv64's 4×4 layer: 4), units rounded so
+// the threads get equal numbers; chunks split a unit's tiles evenly in whole 6-tile groups.
+//   prep(n0, ni, buf): copy the unit's images [n0, n0 + ni) into buf (buf_img floats each);
+//   input(buf, t0, n, vt, V): V for tiles [t0, t0 + n) of the unit (vt tiles per position);
+//   blocks(n0, t0, n, vt, V, M, b0, b1): output-channel blocks [b0, b1) of that chunk from V.
+// With at least as many units as threads, each thread takes whole units (atomic counter);
+// otherwise units run in turn and each chunk's blocks are split. Which tiles share a chunk does
+// not change any sum, so results do not depend on the thread count.
+template <class Prep, class Input, class Blocks>
+void run_units(int64_t N, int64_t timg, int64_t target, int nt, int64_t nblocks, int64_t buf_img,
+               int64_t vfloats, int64_t mfloats, Prep prep, Input input, Blocks blocks) {
+  int64_t units = timg >= target ? N : (N + target / timg - 1) / (target / timg);
+  if (units < N && nt > 1) units = std::min(N, (units + nt - 1) / nt * nt);
+  const int64_t per_unit = (N + units - 1) / units;
+  units = (N + per_unit - 1) / per_unit;
+  auto chunk_of = [&](int64_t tiles) {
+    const int64_t n = (tiles + target - 1) / target;
+    return ((tiles + n - 1) / n + kP - 1) / kP * kP;
+  };
+  thread_local std::vector<float> bufv, vv, mv;
+  if (units >= nt) {
+    std::atomic<int64_t> next{0};
+    parallel(nt, [&](int, int) {
+      float* buf = conv_scratch(bufv, per_unit * buf_img);
+      float* V = conv_scratch(vv, vfloats);
+      float* M = conv_scratch(mv, mfloats);
+      for (int64_t un; (un = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
+        const int64_t n0 = un * per_unit, ni = std::min(per_unit, N - n0), tiles = ni * timg;
+        prep(n0, ni, buf);
+        const int64_t chunk = chunk_of(tiles);
+        for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
+          const int64_t n = std::min(chunk, tiles - t0);
+          input(buf, t0, n, chunk, V);
+          blocks(n0, t0, n, chunk, V, M, (int64_t)0, nblocks);
+        }
+      }
+    });
+    return;
+  }
+  float* buf = conv_scratch(bufv, per_unit * buf_img);
+  float* V = conv_scratch(vv, vfloats);
+  float* M = conv_scratch(mv, mfloats);  // blocks write disjoint slices
+  for (int64_t un = 0; un < units; ++un) {
+    const int64_t n0 = un * per_unit, ni = std::min(per_unit, N - n0), tiles = ni * timg;
+    prep(n0, ni, buf);
+    const int64_t chunk = chunk_of(tiles);
+    for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
+      const int64_t n = std::min(chunk, tiles - t0);
+      input(buf, t0, n, chunk, V);
+      std::atomic<int64_t> next{0};
+      parallel(nt, [&](int, int) {
+        for (int64_t b; (b = next.fetch_add(1, std::memory_order_relaxed)) < nblocks;)
+          blocks(n0, t0, n, chunk, V, M, b, b + 1);
+      });
     }
   }
 }

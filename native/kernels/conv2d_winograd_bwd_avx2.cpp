@@ -13,9 +13,8 @@
 //      per phase M = U · V (wg::gemm_chunk over 16-channel blocks of dx) and the 2×2 outputs of
 //      each tile written at stride 2 into dx (= or +=).
 // Weights are transformed per call (training changes them every step): U[phase][ξ][block][k][16].
-// Threads: units of whole images from an atomic counter; with fewer units than threads, a chunk's
-// blocks are split. Every output is summed in one fixed order whatever the split, so results do
-// not depend on the thread count.
+// Threads (wg::run_units): units of whole images; with fewer units than threads, a chunk's blocks
+// are split. Results do not depend on the thread count.
 // Compiled with -mavx2 -mfma (file suffix); empty on other targets.
 // Test: native/tests/conv2d_grad_direct_test.cpp.
 #include "conv2d_grad_direct.h"
@@ -25,7 +24,6 @@
 #include <string.h>
 
 #include <algorithm>
-#include <atomic>
 #include <vector>
 
 #include "conv2d_direct_avx2.h"
@@ -198,15 +196,11 @@ bool conv2d_backward_input_winograd_avx2(const float* dy, const float* w, float*
   q.Kp = (OC + 7) / 8 * 8, q.ncb = (g.C + kOB - 1) / kOB;
   if (q.R * q.S * q.Kp >= ((int64_t)1 << 31)) return false;
 
-  // Tiles per chunk: one (phase, position) slice of V (tiles · Kp floats) ≤ 32 KiB, 12–96 tiles;
-  // units of images as in the forward kernel.
+  // Tiles per chunk: one (phase, position) slice of V (tiles · Kp floats) ≤ 32 KiB, 12–96 tiles
+  // (units: wg::run_units).
   const int64_t target = std::min<int64_t>(96, std::max<int64_t>(12, 8192 / q.Kp / kP * kP));
   int nt = available_threads();
   if (2.0 * (double)N * OC * g.C * 36 * q.timg < 2.0e6) nt = 1;
-  int64_t units = q.timg >= target ? N : (N + target / q.timg - 1) / (target / q.timg);
-  if (units < N && nt > 1) units = std::min(N, (units + nt - 1) / nt * nt);
-  const int64_t per_unit = (N + units - 1) / units;
-  units = (N + per_unit - 1) / per_unit;
 
   thread_local std::vector<float> ubuf;
   const int64_t xstride = q.ncb * q.Kp * kOB;
@@ -217,10 +211,6 @@ bool conv2d_backward_input_winograd_avx2(const float* dy, const float* w, float*
 
   const int64_t ys_img = q.R * q.S * q.Kp, dy_img = OC * g.OH * g.OW;
   const int64_t vfloats = 4 * kXi * target * q.Kp, mfloats = q.ncb * (target / kP) * kXi * kP * kOB;
-  auto chunk_of = [&](int64_t tiles) {
-    const int64_t n = (tiles + target - 1) / target;
-    return ((tiles + n - 1) / n + kP - 1) / kP * kP;
-  };
   // Blocks [b0, b1) of one chunk, every phase: V → M → dx.
   auto blocks = [&](int64_t n0, int64_t t0, int64_t n, int64_t vt, const float* V, float* M, int64_t b0, int64_t b1) {
     const int64_t mblock = (n + kP - 1) / kP * kXi * kP * kOB;
@@ -229,45 +219,13 @@ bool conv2d_backward_input_winograd_avx2(const float* dy, const float* w, float*
       for (int64_t cb = b0; cb < b1; ++cb) transform_output(M + cb * mblock, q, ph, n0, t0, n, cb, dx, acc);
     }
   };
-  if (units >= nt) {
-    std::atomic<int64_t> next{0};
-    parallel(nt, [&](int, int) {
-      thread_local std::vector<float> ysb, vb, mb;
-      float* ys = conv_scratch(ysb, per_unit * ys_img);
-      float* V = conv_scratch(vb, vfloats);
-      float* M = conv_scratch(mb, mfloats);
-      for (int64_t un; (un = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
-        const int64_t n0 = un * per_unit, ni = std::min(per_unit, N - n0);
+  lamkit::wg::run_units(
+      N, q.timg, target, nt, q.ncb, ys_img, vfloats, mfloats,
+      [&](int64_t n0, int64_t ni, float* ys) {
         for (int64_t i = 0; i < ni; ++i) channel_last(dy + (n0 + i) * dy_img, q, ys + i * ys_img);
-        const int64_t tiles = ni * q.timg, chunk = chunk_of(tiles);
-        for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-          const int64_t n = std::min(chunk, tiles - t0);
-          transform_input(ys, q, t0, n, chunk, V);
-          blocks(n0, t0, n, chunk, V, M, 0, q.ncb);
-        }
-      }
-    });
-    return true;
-  }
-  // Fewer units than threads: units in turn, each chunk's blocks split.
-  thread_local std::vector<float> ysb, vb, mb;
-  float* ys = conv_scratch(ysb, per_unit * ys_img);
-  float* V = conv_scratch(vb, vfloats);
-  float* M = conv_scratch(mb, mfloats);
-  for (int64_t un = 0; un < units; ++un) {
-    const int64_t n0 = un * per_unit, ni = std::min(per_unit, N - n0);
-    for (int64_t i = 0; i < ni; ++i) channel_last(dy + (n0 + i) * dy_img, q, ys + i * ys_img);
-    const int64_t tiles = ni * q.timg, chunk = chunk_of(tiles);
-    for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-      const int64_t n = std::min(chunk, tiles - t0);
-      transform_input(ys, q, t0, n, chunk, V);
-      std::atomic<int64_t> next{0};
-      parallel(nt, [&](int, int) {
-        for (int64_t cb; (cb = next.fetch_add(1, std::memory_order_relaxed)) < q.ncb;)
-          blocks(n0, t0, n, chunk, V, M, cb, cb + 1);
-      });
-    }
-  }
+      },
+      [&](const float* ys, int64_t t0, int64_t n, int64_t vt, float* V) { transform_input(ys, q, t0, n, vt, V); },
+      blocks);
   return true;
 }
 
