@@ -155,10 +155,12 @@ void run_units(int64_t N, int64_t timg, int64_t target, int nt, int64_t nblocks,
     const int64_t n = (tiles + target - 1) / target;
     return ((tiles + n - 1) / n + kP - 1) / kP * kP;
   };
-  thread_local std::vector<float> bufv, vv, mv;
   if (units >= nt) {
     std::atomic<int64_t> next{0};
     parallel(nt, [&](int, int) {
+      // Declared here, not in the enclosing function: a thread_local is constructed (and its
+      // destructor registered) only on threads that pass its declaration.
+      thread_local std::vector<float> bufv, vv, mv;
       float* buf = conv_scratch(bufv, per_unit * buf_img);
       float* V = conv_scratch(vv, vfloats);
       float* M = conv_scratch(mv, mfloats);
@@ -175,6 +177,7 @@ void run_units(int64_t N, int64_t timg, int64_t target, int nt, int64_t nblocks,
     });
     return;
   }
+  thread_local std::vector<float> bufv, vv, mv;  // the calling thread's
   float* buf = conv_scratch(bufv, per_unit * buf_img);
   float* V = conv_scratch(vv, vfloats);
   float* M = conv_scratch(mv, mfloats);  // blocks write disjoint slices
