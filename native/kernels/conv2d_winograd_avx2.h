@@ -151,9 +151,17 @@ void run_units(int64_t N, int64_t timg, int64_t target, int nt, int64_t nblocks,
   if (units < N && nt > 1) units = std::min(N, (units + nt - 1) / nt * nt);
   const int64_t per_unit = (N + units - 1) / units;
   units = (N + per_unit - 1) / per_unit;
-  auto chunk_of = [&](int64_t tiles) {
-    const int64_t n = (tiles + target - 1) / target;
-    return ((tiles + n - 1) / n + kP - 1) / kP * kP;
+  // Unit un: its images into buf, then each chunk's V, then chunk(n0, t0, n, vt).
+  auto each_chunk = [&](int64_t un, float* buf, float* V, auto&& chunk_fn) {
+    const int64_t n0 = un * per_unit, ni = std::min(per_unit, N - n0), tiles = ni * timg;
+    prep(n0, ni, buf);
+    const int64_t parts = (tiles + target - 1) / target;
+    const int64_t chunk = ((tiles + parts - 1) / parts + kP - 1) / kP * kP;
+    for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
+      const int64_t n = std::min(chunk, tiles - t0);
+      input(buf, t0, n, chunk, V);
+      chunk_fn(n0, t0, n, chunk);
+    }
   };
   if (units >= nt) {
     std::atomic<int64_t> next{0};
@@ -164,16 +172,10 @@ void run_units(int64_t N, int64_t timg, int64_t target, int nt, int64_t nblocks,
       float* buf = conv_scratch(bufv, per_unit * buf_img);
       float* V = conv_scratch(vv, vfloats);
       float* M = conv_scratch(mv, mfloats);
-      for (int64_t un; (un = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
-        const int64_t n0 = un * per_unit, ni = std::min(per_unit, N - n0), tiles = ni * timg;
-        prep(n0, ni, buf);
-        const int64_t chunk = chunk_of(tiles);
-        for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-          const int64_t n = std::min(chunk, tiles - t0);
-          input(buf, t0, n, chunk, V);
-          blocks(n0, t0, n, chunk, V, M, (int64_t)0, nblocks);
-        }
-      }
+      for (int64_t un; (un = next.fetch_add(1, std::memory_order_relaxed)) < units;)
+        each_chunk(un, buf, V, [&](int64_t n0, int64_t t0, int64_t n, int64_t vt) {
+          blocks(n0, t0, n, vt, V, M, (int64_t)0, nblocks);
+        });
     });
     return;
   }
@@ -181,20 +183,14 @@ void run_units(int64_t N, int64_t timg, int64_t target, int nt, int64_t nblocks,
   float* buf = conv_scratch(bufv, per_unit * buf_img);
   float* V = conv_scratch(vv, vfloats);
   float* M = conv_scratch(mv, mfloats);  // blocks write disjoint slices
-  for (int64_t un = 0; un < units; ++un) {
-    const int64_t n0 = un * per_unit, ni = std::min(per_unit, N - n0), tiles = ni * timg;
-    prep(n0, ni, buf);
-    const int64_t chunk = chunk_of(tiles);
-    for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-      const int64_t n = std::min(chunk, tiles - t0);
-      input(buf, t0, n, chunk, V);
+  for (int64_t un = 0; un < units; ++un)
+    each_chunk(un, buf, V, [&](int64_t n0, int64_t t0, int64_t n, int64_t vt) {
       std::atomic<int64_t> next{0};
       parallel(nt, [&](int, int) {
         for (int64_t b; (b = next.fetch_add(1, std::memory_order_relaxed)) < nblocks;)
-          blocks(n0, t0, n, chunk, V, M, b, b + 1);
+          blocks(n0, t0, n, vt, V, M, b, b + 1);
       });
-    }
-  }
+    });
 }
 
 }  // namespace wg

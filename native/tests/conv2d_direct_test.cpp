@@ -182,6 +182,32 @@ static void check_dispatch(lt::Rng& r) {
   CHECK(y[0] != y[0], "relu epilogue dropped a NaN (%g)", y[0]);
 }
 
+// Every epilogue, `=` and `+=`, on each of the shapes through one kernel (one report per pair).
+template <size_t NE, size_t NS>
+static void check_epilogues(lt::Rng& r, const Epi (&epis)[NE], const char* name, const Shape (&shapes)[NS],
+                            kernel_fn kernel) {
+  for (const Epi& e : epis) {
+    for (int acc = 0; acc < 2; ++acc) {
+      lt::ErrTracker et(name);
+      for (const Shape& s : shapes) check_shape(et, r, s, e, acc, kernel);
+      char what[64];
+      snprintf(what, sizeof what, "epilogue %s acc %d", e.name, acc);
+      et.report(what);
+    }
+  }
+}
+
+// The kernel must decline each shape for which outside(s, g) holds (msg names arg(s, g)).
+template <size_t NS, class Outside, class Arg>
+static void check_declines(const Shape (&shapes)[NS], kernel_fn kernel, Outside outside, const char* msg, Arg arg) {
+  for (const Shape& s : shapes) {
+    const lamkit::ConvGeom g = geom(s);
+    if (g.OH <= 0 || g.OW <= 0 || !outside(s, g)) continue;
+    std::vector<float> x((size_t)(s.N * s.C * s.H * s.W)), w((size_t)(s.OC * s.C * s.KH * s.KW)), y(1);
+    CHECK(!kernel(x.data(), w.data(), y.data(), s.N, s.OC, g, 0, lamkit::ConvEpilogue()), msg, arg(s, g));
+  }
+}
+
 int main() {
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
     printf("conv2d_direct_test: CPU without AVX2+FMA, kernel not testable here\n");
@@ -213,15 +239,7 @@ int main() {
                       {"bias+relu", true, lamkit::kConvActRelu, 0.0f},
                       {"bias+leaky", true, lamkit::kConvActLeakyRelu, 0.2f}};
   printf("conv2d_direct_test: ISA %s\n", lam_isa_name());
-  for (const Epi& e : epis) {
-    for (int acc = 0; acc < 2; ++acc) {
-      lt::ErrTracker et("conv2d_direct");
-      for (const Shape& s : shapes) check_shape(et, r, s, e, acc);
-      char what[64];
-      snprintf(what, sizeof what, "epilogue %s acc %d", e.name, acc);
-      et.report(what);
-    }
-  }
+  check_epilogues(r, epis, "conv2d_direct", shapes, lamkit::conv2d_direct_avx2);
   // Pixel-vector kernel: OW % 8 == 0 only.
   const Shape px_shapes[] = {
       {3, 3, 16, 16, 5, 4, 4, 2, 2, 1, 1, 1, 1},    {2, 6, 32, 32, 32, 4, 4, 2, 2, 1, 1, 1, 1},
@@ -230,22 +248,9 @@ int main() {
       {4, 1, 8, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1},     {1, 7, 9, 17, 12, 2, 2, 1, 1, 0, 0, 1, 1},
       {2, 5, 5, 8, 7, 5, 5, 1, 1, 0, 2, 1, 1},
   };
-  for (const Epi& e : epis) {
-    for (int acc = 0; acc < 2; ++acc) {
-      lt::ErrTracker et("conv2d_direct_px");
-      for (const Shape& s : px_shapes) check_shape(et, r, s, e, acc, lamkit::conv2d_direct_px_avx2);
-      char what[64];
-      snprintf(what, sizeof what, "epilogue %s acc %d", e.name, acc);
-      et.report(what);
-    }
-  }
-  for (const Shape& s : shapes) {
-    const lamkit::ConvGeom g = geom(s);
-    if (g.OH <= 0 || g.OW <= 0 || g.OW % 8 == 0) continue;
-    std::vector<float> x((size_t)(s.N * s.C * s.H * s.W)), w((size_t)(s.OC * s.C * s.KH * s.KW)), y(1);
-    CHECK(!lamkit::conv2d_direct_px_avx2(x.data(), w.data(), y.data(), s.N, s.OC, g, 0, lamkit::ConvEpilogue()),
-          "conv2d_direct_px_avx2 took OW %lld (not a multiple of 8)", (long long)g.OW);
-  }
+  check_epilogues(r, epis, "conv2d_direct_px", px_shapes, lamkit::conv2d_direct_px_avx2);
+  check_declines(shapes, lamkit::conv2d_direct_px_avx2, [](const Shape&, const lamkit::ConvGeom& g) { return g.OW % 8 != 0; },
+                 "conv2d_direct_px_avx2 took OW %lld (not a multiple of 8)", [](const Shape&, const lamkit::ConvGeom& g) { return (long long)g.OW; });
   // Winograd F(2×2, 2×2) (4×4 stride 2 only): odd output sizes (partial tiles), padding 0–2,
   // C off the 8-channel grid (scalar phase split), K over one 256-channel run, OC tails, N = 1
   // (block split) and N ≥ threads (image units, several images per chunk).
@@ -255,24 +260,12 @@ int main() {
       {1, 72, 8, 8, 40, 4, 4, 2, 2, 1, 1, 1, 1},    {9, 32, 8, 8, 48, 4, 4, 2, 2, 1, 1, 1, 1},
       {2, 1, 4, 4, 5, 4, 4, 2, 2, 1, 1, 1, 1},      {5, 24, 6, 14, 33, 4, 4, 2, 2, 1, 0, 1, 1},
   };
-  for (const Epi& e : epis) {
-    for (int acc = 0; acc < 2; ++acc) {
-      lt::ErrTracker et("conv2d_winograd");
-      for (const Shape& s : wg_shapes) check_shape(et, r, s, e, acc, lamkit::conv2d_winograd_avx2);
-      char what[64];
-      snprintf(what, sizeof what, "epilogue %s acc %d", e.name, acc);
-      et.report(what);
-    }
-  }
-  for (const Shape& s : shapes) {
-    if (s.KH == 4 && s.KW == 4 && s.sh == 2 && s.sw == 2 && s.dh == 1 && s.dw == 1) continue;
-    const lamkit::ConvGeom g = geom(s);
-    if (g.OH <= 0 || g.OW <= 0) continue;
-    std::vector<float> x((size_t)(s.N * s.C * s.H * s.W)), w((size_t)(s.OC * s.C * s.KH * s.KW)), y(1);
-    CHECK(!lamkit::conv2d_winograd_avx2(x.data(), w.data(), y.data(), s.N, s.OC, g, 0, lamkit::ConvEpilogue()),
-          "conv2d_winograd_avx2 took a %lldx%lld stride %lld kernel", (long long)s.KH, (long long)s.KW,
-          (long long)s.sh);
-  }
+  check_epilogues(r, epis, "conv2d_winograd", wg_shapes, lamkit::conv2d_winograd_avx2);
+  check_declines(shapes, lamkit::conv2d_winograd_avx2,
+                 [](const Shape& s, const lamkit::ConvGeom&) {
+                   return !(s.KH == 4 && s.KW == 4 && s.sh == 2 && s.sw == 2 && s.dh == 1 && s.dw == 1);
+                 },
+                 "conv2d_winograd_avx2 took a %lld-tap kernel (not 4x4 stride 2)", [](const Shape& s, const lamkit::ConvGeom&) { return (long long)(s.KH * s.KW); });
   lt::ErrTracker vs("vs_im2col");
   for (const Shape& s : shapes) check_vs_im2col(vs, r, s);
   vs.report("lam_f32_conv2d, LAMKIT_CONV_DIRECT=0");
