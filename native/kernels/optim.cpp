@@ -9,24 +9,21 @@
 #include <lamkit/kernels.h>
 
 #include <math.h>
+#include <string.h>
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #elif defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #endif
 
+#include "optim_adam.h"
 #include "runtime/thread_pool.h"
-#include "vec_load.h"
-
-using lamkit::loadv;
-using lamkit::storev;
 
 namespace {
 
 // Four-lane float vectors (GCC/Clang vector extensions). sqrtf with errno semantics (no
 // -ffast-math, -fmath-errno by default) keeps the compiler from vectorising the Adam loop,
-// so the square root is spelled out; every lane does the scalar loop's exact IEEE operations
-// in the same order, so results are bit-identical to the scalar tail.
+// so the square root is spelled out; the lanes follow optim_adam.h's shared body.
 typedef float v4 __attribute__((vector_size(16)));
 inline v4 sqrt4(v4 x) {
 #if defined(__SSE__)
@@ -35,6 +32,16 @@ inline v4 sqrt4(v4 x) {
   return (v4)wasm_f32x4_sqrt((v128_t)x);
 #else
   return v4{sqrtf(x[0]), sqrtf(x[1]), sqrtf(x[2]), sqrtf(x[3])};
+#endif
+}
+
+// The 8-lane AVX2 body where the ISA in use (lam_isa_name, lowered by lam_force_isa) has it.
+bool adam_avx2() {
+#if defined(__x86_64__) && !defined(__wasm__)
+  const char* isa = lam_isa_name();
+  return !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
+#else
+  return false;
 #endif
 }
 
@@ -47,38 +54,28 @@ extern "C" void lam_f32_adam_update(float* param, const float* grad, float* m, f
   // Bias corrections in double once per call (β^t underflows gracefully).
   const double bc1 = 1.0 - pow((double)beta1, (double)t);
   const double bc2 = 1.0 - pow((double)beta2, (double)t);
-  const float step = (float)((double)lr / bc1);
-  const float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-  const float b1 = beta1, b2 = beta2, omb1 = 1.0f - beta1, omb2 = 1.0f - beta2;
-  const float wd = weight_decay;
-  const float decay_mul = decoupled ? 1.0f - lr * wd : 1.0f;
-  const float l2 = decoupled ? 0.0f : wd;
+  lamkit::AdamCoef c;
+  c.step = (float)((double)lr / bc1);
+  c.inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+  c.b1 = beta1;
+  c.b2 = beta2;
+  c.omb1 = 1.0f - beta1;
+  c.omb2 = 1.0f - beta2;
+  c.eps = eps;
+  c.decay_mul = decoupled ? 1.0f - lr * weight_decay : 1.0f;
+  c.l2 = decoupled ? 0.0f : weight_decay;
+  const bool wide = adam_avx2();
+  (void)wide;
   // Cost 4 per element (not its 12 flops): vectorised it runs ~1 ns per element, so an
   // optimiser-sized update (linear-exo: 5,632 params, ~6 µs) stays on one thread — a
   // parallel region there saves less than it risks when the other core is busy.
   lamkit::parallel_for(n, 4.0, [&](int64_t i0, int64_t i1) {
     int64_t i = i0;
-    for (; i + 4 <= i1; i += 4) {
-      const v4 p0 = loadv<v4>(param + i);
-      v4 p = p0 * decay_mul;
-      const v4 g = loadv<v4>(grad + i) + l2 * p0;
-      const v4 mi = b1 * loadv<v4>(m + i) + omb1 * g;
-      const v4 vi = b2 * loadv<v4>(v + i) + omb2 * g * g;
-      storev(m + i, mi);
-      storev(v + i, vi);
-      p -= step * mi / (sqrt4(vi) * inv_sqrt_bc2 + eps);
-      storev(param + i, p);
-    }
-    for (; i < i1; ++i) {
-      float p = param[i] * decay_mul;
-      const float g = grad[i] + l2 * param[i];
-      const float mi = b1 * m[i] + omb1 * g;
-      const float vi = b2 * v[i] + omb2 * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      p -= step * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
-      param[i] = p;
-    }
+#if defined(__x86_64__) && !defined(__wasm__)
+    if (wide) i = lamkit::adam_update_avx2(param, grad, m, v, i, i1, c);
+#endif
+    i = lamkit::adam_lanes<v4, sqrt4>(param, grad, m, v, i, i1, c);
+    lamkit::adam_scalar(param, grad, m, v, i, i1, c);
   });
 }
 
