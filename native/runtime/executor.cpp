@@ -21,6 +21,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,7 +30,9 @@
 
 namespace {
 
-// Operand kinds: p = f32*, q = f32* or −1 (NULL), i = i32*, n = integer ≥ 0, f = float bits.
+// Operand kinds: r = const f32* (only read: the kernels.h parameter is const), p = f32* the
+// kernel writes (and may read), q = const f32* or −1 (NULL), i = i32*, n = integer ≥ 0,
+// f = float bits.
 struct OpSig {
   const char* name;
   const char* kinds;
@@ -38,46 +41,48 @@ struct OpSig {
 const OpSig* sig_of(int op) {
   switch (op) {
     case LAM_OP_FEED: { static const OpSig s = {"FEED", "pnn"}; return &s; }
-    case LAM_OP_OUTPUT: { static const OpSig s = {"OUTPUT", "pnn"}; return &s; }
+    case LAM_OP_OUTPUT: { static const OpSig s = {"OUTPUT", "rnn"}; return &s; }
     case LAM_OP_STEP_INCREMENT: { static const OpSig s = {"STEP_INCREMENT", "i"}; return &s; }
-    case LAM_OP_CHECK_FINITE: { static const OpSig s = {"CHECK_FINITE", "pnn"}; return &s; }
-    case LAM_OP_MATMUL: { static const OpSig s = {"matmul", "nnnnnpppn"}; return &s; }
-    case LAM_OP_CONV2D: { static const OpSig s = {"conv2d", "pppnnnnnnnnnnnnnnnn"}; return &s; }
-    case LAM_OP_CONV2D_BACKWARD_INPUT: { static const OpSig s = {"conv2d_backward_input", "pppnnnnnnnnnnnnnnnn"}; return &s; }
-    case LAM_OP_CONV2D_BACKWARD_FILTER: { static const OpSig s = {"conv2d_backward_filter", "pppnnnnnnnnnnnnnnnn"}; return &s; }
-    case LAM_OP_CONV_TRANSPOSE2D: { static const OpSig s = {"conv_transpose2d", "pppnnnnnnnnnnnnnnnn"}; return &s; }
-    case LAM_OP_BIAS_ADD: { static const OpSig s = {"bias_add", "pppnnn"}; return &s; }
-    case LAM_OP_BIAS_GRAD: { static const OpSig s = {"bias_grad", "ppnnnn"}; return &s; }
-    case LAM_OP_RELU: { static const OpSig s = {"relu", "ppn"}; return &s; }
-    case LAM_OP_RELU_BACKWARD: { static const OpSig s = {"relu_backward", "pppnn"}; return &s; }
-    case LAM_OP_LEAKY_RELU: { static const OpSig s = {"leaky_relu", "ppnf"}; return &s; }
-    case LAM_OP_LEAKY_RELU_BACKWARD: { static const OpSig s = {"leaky_relu_backward", "pppnfn"}; return &s; }
-    case LAM_OP_GELU: { static const OpSig s = {"gelu", "ppn"}; return &s; }
-    case LAM_OP_GELU_BACKWARD: { static const OpSig s = {"gelu_backward", "pppnn"}; return &s; }
-    case LAM_OP_ADD: { static const OpSig s = {"add", "pppnn"}; return &s; }
-    case LAM_OP_SUB: { static const OpSig s = {"sub", "pppnn"}; return &s; }
-    case LAM_OP_MUL: { static const OpSig s = {"mul", "pppnn"}; return &s; }
-    case LAM_OP_SCALE: { static const OpSig s = {"scale", "ppnfn"}; return &s; }
-    case LAM_OP_SUM_AXIS: { static const OpSig s = {"sum_axis", "ppnnnn"}; return &s; }
-    case LAM_OP_MEAN_AXIS: { static const OpSig s = {"mean_axis", "ppnnnn"}; return &s; }
-    case LAM_OP_CONCAT_PART: { static const OpSig s = {"concat_part", "ppnnnnn"}; return &s; }
-    case LAM_OP_SPLIT_PART: { static const OpSig s = {"split_part", "ppnnnnnn"}; return &s; }
-    case LAM_OP_MSE_LOSS: { static const OpSig s = {"mse_loss", "ppqpnnf"}; return &s; }
-    case LAM_OP_MSE_GRAD: { static const OpSig s = {"mse_grad", "ppqpnnffn"}; return &s; }
-    case LAM_OP_ADAM_UPDATE: { static const OpSig s = {"adam_update", "ppppnfffffni"}; return &s; }
-    case LAM_OP_SGD_UPDATE: { static const OpSig s = {"sgd_update", "pppnfff"}; return &s; }
-    case LAM_OP_EMA_UPDATE: { static const OpSig s = {"ema_update", "ppnf"}; return &s; }
-    case LAM_OP_VQ_NEAREST: { static const OpSig s = {"vq_nearest", "ppinnn"}; return &s; }
-    case LAM_OP_GATHER_ROWS: { static const OpSig s = {"gather_rows", "pipnnn"}; return &s; }
-    case LAM_OP_SCATTER_ADD_ROWS: { static const OpSig s = {"scatter_add_rows", "pipnnn"}; return &s; }
+    case LAM_OP_CHECK_FINITE: { static const OpSig s = {"CHECK_FINITE", "rnn"}; return &s; }
+    case LAM_OP_MATMUL: { static const OpSig s = {"matmul", "nnnnnrrpn"}; return &s; }
+    case LAM_OP_CONV2D: { static const OpSig s = {"conv2d", "rrpnnnnnnnnnnnnnnnn"}; return &s; }
+    case LAM_OP_CONV2D_BACKWARD_INPUT: { static const OpSig s = {"conv2d_backward_input", "rrpnnnnnnnnnnnnnnnn"}; return &s; }
+    case LAM_OP_CONV2D_BACKWARD_FILTER: { static const OpSig s = {"conv2d_backward_filter", "rrpnnnnnnnnnnnnnnnn"}; return &s; }
+    case LAM_OP_CONV_TRANSPOSE2D: { static const OpSig s = {"conv_transpose2d", "rrpnnnnnnnnnnnnnnnn"}; return &s; }
+    case LAM_OP_BIAS_ADD: { static const OpSig s = {"bias_add", "rrpnnn"}; return &s; }
+    case LAM_OP_BIAS_GRAD: { static const OpSig s = {"bias_grad", "rpnnnn"}; return &s; }
+    case LAM_OP_RELU: { static const OpSig s = {"relu", "rpn"}; return &s; }
+    case LAM_OP_RELU_BACKWARD: { static const OpSig s = {"relu_backward", "rrpnn"}; return &s; }
+    case LAM_OP_LEAKY_RELU: { static const OpSig s = {"leaky_relu", "rpnf"}; return &s; }
+    case LAM_OP_LEAKY_RELU_BACKWARD: { static const OpSig s = {"leaky_relu_backward", "rrpnfn"}; return &s; }
+    case LAM_OP_GELU: { static const OpSig s = {"gelu", "rpn"}; return &s; }
+    case LAM_OP_GELU_BACKWARD: { static const OpSig s = {"gelu_backward", "rrpnn"}; return &s; }
+    case LAM_OP_ADD: { static const OpSig s = {"add", "rrpnn"}; return &s; }
+    case LAM_OP_SUB: { static const OpSig s = {"sub", "rrpnn"}; return &s; }
+    case LAM_OP_MUL: { static const OpSig s = {"mul", "rrpnn"}; return &s; }
+    case LAM_OP_SCALE: { static const OpSig s = {"scale", "rpnfn"}; return &s; }
+    case LAM_OP_SUM_AXIS: { static const OpSig s = {"sum_axis", "rpnnnn"}; return &s; }
+    case LAM_OP_MEAN_AXIS: { static const OpSig s = {"mean_axis", "rpnnnn"}; return &s; }
+    case LAM_OP_CONCAT_PART: { static const OpSig s = {"concat_part", "rpnnnnn"}; return &s; }
+    case LAM_OP_SPLIT_PART: { static const OpSig s = {"split_part", "rpnnnnnn"}; return &s; }
+    case LAM_OP_MSE_LOSS: { static const OpSig s = {"mse_loss", "rrqpnnf"}; return &s; }
+    case LAM_OP_MSE_GRAD: { static const OpSig s = {"mse_grad", "rrqpnnffn"}; return &s; }
+    case LAM_OP_ADAM_UPDATE: { static const OpSig s = {"adam_update", "prppnfffffni"}; return &s; }
+    case LAM_OP_SGD_UPDATE: { static const OpSig s = {"sgd_update", "prpnfff"}; return &s; }
+    case LAM_OP_EMA_UPDATE: { static const OpSig s = {"ema_update", "prnf"}; return &s; }
+    case LAM_OP_VQ_NEAREST: { static const OpSig s = {"vq_nearest", "rrinnn"}; return &s; }
+    case LAM_OP_GATHER_ROWS: { static const OpSig s = {"gather_rows", "ripnnn"}; return &s; }
+    case LAM_OP_SCATTER_ADD_ROWS: { static const OpSig s = {"scatter_add_rows", "ripnnn"}; return &s; }
     case LAM_OP_FILL: { static const OpSig s = {"fill", "pnf"}; return &s; }
-    case LAM_OP_COPY: { static const OpSig s = {"copy", "ppnn"}; return &s; }
-    case LAM_OP_CONV2D_BIAS_ACT: { static const OpSig s = {"conv2d_bias_act", "ppppnnnnnnnnnnnnnnnnf"}; return &s; }
-    case LAM_OP_L2_NORMALIZE: { static const OpSig s = {"l2_normalize", "ppnnf"}; return &s; }
-    case LAM_OP_L2_NORMALIZE_BACKWARD: { static const OpSig s = {"l2_normalize_backward", "pppnnfn"}; return &s; }
+    case LAM_OP_COPY: { static const OpSig s = {"copy", "rpnn"}; return &s; }
+    case LAM_OP_CONV2D_BIAS_ACT: { static const OpSig s = {"conv2d_bias_act", "rrrpnnnnnnnnnnnnnnnnf"}; return &s; }
+    case LAM_OP_L2_NORMALIZE: { static const OpSig s = {"l2_normalize", "rpnnf"}; return &s; }
+    case LAM_OP_L2_NORMALIZE_BACKWARD: { static const OpSig s = {"l2_normalize_backward", "rrpnnfn"}; return &s; }
     default: return nullptr;
   }
 }
+
+bool is_pointer(char k) { return k == 'p' || k == 'r' || k == 'q' || k == 'i'; }
 
 // Products of tape integers (each < 2^31) can overflow int64: saturate instead.
 int64_t mul(int64_t a, int64_t b) {
@@ -178,6 +183,14 @@ struct Ins {
   // A forward conv whose W no instruction of the tape touches (stable_weights): its weights
   // change only by writes from outside, so it runs under the plan's weight stamp.
   bool stable_w = false;
+  // Feed aliasing (alias_feeds): a FEED whose block is only ever read skips its copy, and the
+  // operands in bit i of feed_reads read the caller's feed block directly, at
+  // feeds + step·stride + w[i] + feed_delta[i].
+  bool feed_aliased = false;
+  uint32_t feed_reads = 0;
+  int64_t feed_delta[24] = {};
+  // An MSE_LOSS that also runs the MSE_GRAD after it (fuse_mse); that one is then skipped.
+  bool fused_with_next = false;
 };
 
 bool forward_conv(int op) { return op == LAM_OP_CONV2D || op == LAM_OP_CONV2D_BIAS_ACT; }
@@ -196,7 +209,7 @@ void mark_stable_weights(std::vector<Ins>& prog) {
     const char* k = sig_of(ins.op)->kinds;
     extents(ins.op, ins.w, ext);
     for (int i = 0; k[i]; ++i) {
-      if (k[i] != 'p' && k[i] != 'q' && k[i] != 'i') continue;
+      if (!is_pointer(k[i])) continue;
       if (ins.w[i] < 0 || (i == 1 && forward_conv(ins.op))) continue;
       if (ext[i] > 0) touched.push_back(Range{ins.w[i], ins.w[i] + ext[i]});
     }
@@ -212,6 +225,74 @@ void mark_stable_weights(std::vector<Ins>& prog) {
         break;
       }
     ins.stable_w = stable;
+  }
+}
+
+// Why: a FEED copies each step's batch into the arena only for kernels to read it from there;
+// linear-1k's 8 MiB per step cost ~0.9 ms of a ~55 ms step. A FEED is aliased when every other
+// operand touching its arena block is a whole-range read ('r' or 'q', const in kernels.h) by an
+// instruction after it: nothing can then observe the difference, and the caller's feeds (const)
+// are never written. Anything else (a write into the block, a read before the FEED that would
+// see the previous step's batch, an int32 or partial operand) keeps the copy. The planner
+// (src/graph/plan.ts) gives feeds their own never-reused block, so training and inference tapes
+// alias; the arena's feed block then holds stale values, which nothing reads.
+void alias_feeds(std::vector<Ins>& prog) {
+  int64_t ext[24];
+  for (size_t f = 0; f < prog.size(); ++f) {
+    if (prog[f].op != LAM_OP_FEED) continue;
+    const int64_t b = prog[f].w[0], e = b + prog[f].w[2];
+    if (e <= b) continue;
+    struct Read {
+      size_t ins;
+      int operand;
+    };
+    std::vector<Read> reads;
+    bool ok = true;
+    for (size_t g = 0; g < prog.size() && ok; ++g) {
+      if (g == f) continue;
+      const Ins& ins = prog[g];
+      const char* k = sig_of(ins.op)->kinds;
+      extents(ins.op, ins.w, ext);
+      for (int i = 0; k[i] && ok; ++i) {
+        if (!is_pointer(k[i]) || ins.w[i] < 0 || ext[i] <= 0) continue;
+        const int64_t ob = ins.w[i], oe = ob + ext[i];
+        if (oe <= b || e <= ob) continue;
+        if ((k[i] == 'r' || k[i] == 'q') && g > f && ob >= b && oe <= e) reads.push_back(Read{g, i});
+        else ok = false;
+      }
+    }
+    if (!ok) continue;
+    prog[f].feed_aliased = true;
+    for (const Read& r : reads) {
+      prog[r.ins].feed_reads |= 1u << r.operand;
+      prog[r.ins].feed_delta[r.operand] = (int64_t)prog[f].w[1] - b;
+    }
+  }
+}
+
+// An MSE_LOSS directly followed by the MSE_GRAD of the same pred, target, mask, B, D and denom
+// runs as one lam_f32_mse_loss_grad: one pass over pred and target instead of two (linear-1k:
+// 8 MiB less to read per step). Same bits as the two calls; taken only when the gradient does
+// not overlap what the loss reads or writes, so the order of the writes cannot matter.
+void fuse_mse(std::vector<Ins>& prog) {
+  int64_t el[24], eg[24];
+  for (size_t i = 0; i + 1 < prog.size(); ++i) {
+    const Ins &l = prog[i], &g = prog[i + 1];
+    if (l.op != LAM_OP_MSE_LOSS || g.op != LAM_OP_MSE_GRAD) continue;
+    bool same = true;
+    for (int k : {0, 1, 2, 4, 5, 6}) same = same && l.w[k] == g.w[k];
+    if (!same) continue;
+    extents(l.op, l.w, el);
+    extents(g.op, g.w, eg);
+    const int64_t db = g.w[3], de = db + eg[3];
+    bool apart = true;
+    for (int k : {0, 1, 2, 3}) {
+      if (l.w[k] < 0 || el[k] <= 0) continue;  // no mask
+      if (l.w[k] < de && db < l.w[k] + el[k]) apart = false;
+    }
+    if (!apart) continue;
+    prog[i].fused_with_next = true;
+    ++i;
   }
 }
 
@@ -307,7 +388,7 @@ extern "C" lam_plan* lam_plan_create(const int32_t* tape, int64_t tape_words, in
     extents(op, w, ext);
     for (int i = 0; i < n; ++i) {
       const char k = s->kinds[i];
-      if (k != 'p' && k != 'q' && k != 'i') continue;
+      if (!is_pointer(k)) continue;
       if (k == 'q' && w[i] == -1) continue;
       const int64_t off = w[i];
       if (off < 0 || ext[i] > arena_floats || off > arena_floats - ext[i]) {
@@ -330,6 +411,8 @@ extern "C" lam_plan* lam_plan_create(const int32_t* tape, int64_t tape_words, in
     for (int64_t q = 0; q < tape_words; q += 2 + p->tape[(size_t)q + 1]) p->prog[k++].w = p->tape.data() + q + 2;
   }
   mark_stable_weights(p->prog);
+  alias_feeds(p->prog);
+  fuse_mse(p->prog);
   p->stamp = lamkit::new_weight_stamp();
   p->arena = new (std::nothrow) float[(size_t)arena_floats]();
   if (!p->arena) {
@@ -402,8 +485,12 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
   float* A = plan->arena;
   // Kernels follow each other within microseconds: keep pool workers awake for the whole run.
   lamkit::WorkerHold hold;
-#define P(i) (A + w[i])
-#define Q(i) (w[i] < 0 ? nullptr : A + w[i])
+  // LAMKIT_FEED_ALIAS=0: copy every feed into the arena (for A/B runs and debugging).
+  const char* alias_env = getenv("LAMKIT_FEED_ALIAS");
+  const bool alias = !(alias_env && !strcmp(alias_env, "0"));
+  // Operands with bit i of `fr` read the step's feed block (alias_feeds); the rest the arena.
+#define P(i) ((fr >> (i) & 1u) ? const_cast<float*>(fs + w[i] + ins.feed_delta[i]) : A + w[i])
+#define Q(i) (w[i] < 0 ? nullptr : P(i))
 #define IP(i) (reinterpret_cast<int32_t*>(A + w[i]))
 #define I(i) ((int64_t)w[i])
 #define F(i) as_float(w[i])
@@ -411,14 +498,18 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
   // lam_plan_profile sized `seconds` when it turned profiling on.
   const bool profiling = plan->profiling;
   for (int64_t step = 0; step < steps; ++step) {
+    const float* fs = feeds ? feeds + step * feed_stride : nullptr;
     for (size_t pc = 0; pc < plan->prog.size(); ++pc) {
       const Ins& ins = plan->prog[pc];
       const int32_t* w = ins.w;
+      const uint32_t fr = alias ? ins.feed_reads : 0u;
       const double t0 = profiling ? now_seconds() : 0.0;
       switch (ins.op) {
         // Through lam_f32_copy: split over the pool from ~1 MiB (a batch-64 conv64 IDM feed is
         // 6 MiB: 0.7 ms as one memcpy).
-        case LAM_OP_FEED: lam_f32_copy(feeds + step * feed_stride + w[1], P(0), I(2), 0); break;
+        case LAM_OP_FEED:
+          if (!(alias && ins.feed_aliased)) lam_f32_copy(fs + w[1], P(0), I(2), 0);
+          break;
         case LAM_OP_OUTPUT: lam_f32_copy(P(0), outputs + step * out_stride + w[1], I(2), 0); break;
         case LAM_OP_STEP_INCREMENT: *IP(0) += 1; break;
         case LAM_OP_CHECK_FINITE: {
@@ -460,7 +551,15 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
         case LAM_OP_MEAN_AXIS: lam_f32_mean_axis(P(0), P(1), I(2), I(3), I(4), w[5]); break;
         case LAM_OP_CONCAT_PART: lam_f32_concat_part(P(0), P(1), I(2), I(3), I(4), I(5), I(6)); break;
         case LAM_OP_SPLIT_PART: lam_f32_split_part(P(0), P(1), I(2), I(3), I(4), I(5), I(6), w[7]); break;
-        case LAM_OP_MSE_LOSS: lam_f32_mse_loss(P(0), P(1), Q(2), P(3), I(4), I(5), F(6)); break;
+        case LAM_OP_MSE_LOSS:
+          if (ins.fused_with_next) {
+            // The gradient's own operands: dpred is written, so never a feed alias.
+            const int32_t* g = plan->prog[pc + 1].w;
+            lam_f32_mse_loss_grad(P(0), P(1), Q(2), P(3), A + g[3], I(4), I(5), F(6), as_float(g[7]), g[8]);
+          } else {
+            lam_f32_mse_loss(P(0), P(1), Q(2), P(3), I(4), I(5), F(6));
+          }
+          break;
         case LAM_OP_MSE_GRAD: lam_f32_mse_grad(P(0), P(1), Q(2), P(3), I(4), I(5), F(6), F(7), w[8]); break;
         case LAM_OP_ADAM_UPDATE: {
           const int32_t t = *IP(11);
@@ -508,6 +607,7 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
           return 5;
       }
       if (profiling) plan->seconds[pc] += now_seconds() - t0;
+      if (ins.fused_with_next) ++pc;  // its MSE_GRAD ran inside (its profile time shows on the loss)
     }
   }
 #undef P

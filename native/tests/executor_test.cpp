@@ -5,6 +5,7 @@
 #include <lamkit/executor.h>
 #include <lamkit/opcodes.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <string>
@@ -59,6 +60,115 @@ static void test_steps() {
   rc = lam_plan_run(p, nullptr, 4, outs.data(), 5, 1, &failed, err, sizeof err);
   CHECK(rc != 0 && strstr(err, "feed floats per step") != nullptr, "no feeds: %s", err);
   lam_plan_destroy(p);
+}
+
+// Feed aliasing (alias_feeds in executor.cpp): a FEED whose block only whole-range reads after
+// it touch skips its copy and those reads go to the caller's feeds; a write into the block or a
+// read before the FEED keeps the copy. Either way the results are those of copying, and the
+// caller's feeds are never written. Whether the copy happened shows in the arena's feed block.
+static void run_alias_case(const char* name, const std::vector<int32_t>& t, int64_t arena_floats,
+                           int64_t feed_floats, int64_t out_floats, bool expect_alias) {
+  const int steps = 3;
+  // One float past an aligned start: kernels must not assume the feed block's alignment.
+  std::vector<float> store((size_t)(feed_floats * steps + 1));
+  float* feeds = store.data() + 1;
+  for (int64_t i = 0; i < feed_floats * steps; ++i) feeds[i] = (float)((i * 7) % 13) - 6.0f;
+  const std::vector<float> feeds0(feeds, feeds + feed_floats * steps);
+  std::vector<float> outs[2];
+  bool block_written[2] = {false, false};
+  for (int mode = 0; mode < 2; ++mode) {  // 0: LAMKIT_FEED_ALIAS=0 (always copy), 1: default
+    if (mode == 0) setenv("LAMKIT_FEED_ALIAS", "0", 1);
+    else unsetenv("LAMKIT_FEED_ALIAS");
+    char err[256];
+    lam_plan* p = lam_plan_create(t.data(), (int64_t)t.size(), arena_floats, err, sizeof err);
+    CHECK(p != nullptr, "%s: create failed: %s", name, err);
+    if (!p) return;
+    outs[mode].assign((size_t)(out_floats * steps), -99.0f);
+    int64_t failed = 0;
+    const int rc = lam_plan_run(p, feeds, feed_floats, outs[mode].data(), out_floats, steps, &failed, err, sizeof err);
+    CHECK(rc == 0, "%s: run rc %d: %s", name, rc, err);
+    const float* a = lam_plan_arena(p);
+    for (int64_t i = 0; i < feed_floats; ++i) block_written[mode] = block_written[mode] || a[i] != 0.0f;
+    lam_plan_destroy(p);
+  }
+  CHECK(outs[0] == outs[1], "%s: aliased and copied runs differ", name);
+  CHECK(std::vector<float>(feeds, feeds + feed_floats * steps) == feeds0, "%s: the caller's feeds were written", name);
+  CHECK(block_written[0], "%s: LAMKIT_FEED_ALIAS=0 did not copy", name);
+  CHECK(block_written[1] == !expect_alias, "%s: feed copy %s, expected %s", name,
+        block_written[1] ? "made" : "skipped", expect_alias ? "skipped" : "made");
+}
+
+static void test_feed_alias() {
+  // feeds: A[6×8] @0, x[8] @48; W[8×8] @64 (FILLed); y = A·W @128; r = relu(x) @176.
+  const int32_t fill_w[] = {LAM_OP_FILL, 3, 64, 64, fbits(0.25f)};
+  std::vector<int32_t> reads = {LAM_OP_FEED, 3, 0, 0, 56};
+  reads.insert(reads.end(), fill_w, fill_w + 5);
+  const std::vector<int32_t> body = {
+      LAM_OP_MATMUL, 9, 0, 0, 6, 8, 8, 0, 64, 128, 0,
+      LAM_OP_RELU, 3, 48, 176, 8,
+      LAM_OP_CHECK_FINITE, 3, 0, 56, 1,
+      LAM_OP_OUTPUT, 3, 128, 0, 48,
+      LAM_OP_OUTPUT, 3, 176, 48, 8,
+      LAM_OP_OUTPUT, 3, 48, 56, 8,
+  };
+  std::vector<int32_t> t = reads;
+  t.insert(t.end(), body.begin(), body.end());
+  run_alias_case("reads only", t, 192, 56, 64, true);
+  // relu in place on x: a write into the block after the FEED keeps the copy.
+  t = reads;
+  t.insert(t.end(), {LAM_OP_RELU, 3, 48, 48, 8});
+  t.insert(t.end(), body.begin(), body.end());
+  run_alias_case("in-place write", t, 192, 56, 64, false);
+  // OUTPUT of x before the FEED sees the previous step's batch: keeps the copy.
+  t = {LAM_OP_OUTPUT, 3, 48, 0, 8};
+  t.insert(t.end(), reads.begin(), reads.end());
+  t.insert(t.end(), {LAM_OP_OUTPUT, 3, 48, 8, 8});
+  run_alias_case("read before the FEED", t, 192, 56, 16, false);
+  // A read straddling the block's end keeps the copy.
+  t = reads;
+  t.insert(t.end(), {LAM_OP_OUTPUT, 3, 50, 0, 10});
+  run_alias_case("partial read", t, 192, 56, 10, false);
+}
+
+// MSE_LOSS then MSE_GRAD of the same operands run fused (fuse_mse): the same bits as the tape
+// with an instruction between them (not fused), and the gradient's profile slot stays empty.
+static void test_mse_fusion() {
+  const int B = 37, D = 29, n = B * D;  // pred @0, target @n, mask @2n, loss @2n+B, dpred @2n+B+1
+  const int mask = 2 * n, loss = mask + B, dpred = loss + 1, arena = dpred + n + 1;
+  for (int masked = 0; masked < 2; ++masked) {
+    const int mw = masked ? mask : -1;
+    const std::vector<int32_t> lossi = {LAM_OP_MSE_LOSS, 7, 0, n, mw, loss, B, D, fbits(11.0f)};
+    const std::vector<int32_t> gradi = {LAM_OP_MSE_GRAD, 9, 0, n, mw, dpred, B, D, fbits(11.0f), fbits(0.5f), 1};
+    const std::vector<int32_t> between = {LAM_OP_FILL, 3, arena - 1, 1, fbits(0.0f)};
+    std::vector<int32_t> fused = lossi, apart = lossi;
+    fused.insert(fused.end(), gradi.begin(), gradi.end());
+    apart.insert(apart.end(), between.begin(), between.end());
+    apart.insert(apart.end(), gradi.begin(), gradi.end());
+    std::vector<float> res[2];
+    for (int v = 0; v < 2; ++v) {
+      const std::vector<int32_t>& t = v ? apart : fused;
+      char err[256];
+      lam_plan* p = lam_plan_create(t.data(), (int64_t)t.size(), arena, err, sizeof err);
+      CHECK(p != nullptr, "mse fusion: create failed: %s", err);
+      if (!p) return;
+      float* a = lam_plan_arena(p);
+      for (int i = 0; i < 2 * n; ++i) a[i] = (float)((i * 37) % 101) / 50.0f - 1.0f;
+      for (int b = 0; b < B; ++b) a[mask + b] = b % 4 == 1 ? 0.0f : 1.0f;
+      for (int i = 0; i < n; ++i) a[dpred + i] = 0.25f;  // `+=` onto these
+      lam_plan_profile(p, 1);
+      int64_t failed = 0;
+      const int rc = lam_plan_run(p, nullptr, 0, nullptr, 0, 2, &failed, err, sizeof err);
+      CHECK(rc == 0, "mse fusion: run rc %d: %s", rc, err);
+      double secs[3] = {-1, -1, -1};
+      lam_plan_profile_read(p, secs, 3);
+      if (!v) CHECK(secs[1] == 0.0 && secs[0] > 0.0, "mse fusion: profile %g / %g: the pair did not fuse", secs[0], secs[1]);
+      a = lam_plan_arena(p);
+      res[v].assign(a + loss, a + loss + 1 + n);
+      lam_plan_destroy(p);
+    }
+    CHECK(memcmp(res[0].data(), res[1].data(), res[0].size() * sizeof(float)) == 0,
+          "mse fusion (masked %d): fused loss/grad differ from the separate instructions", masked);
+  }
 }
 
 static void expect_reject(std::vector<int32_t> t, int64_t arena, const char* needle) {
@@ -213,6 +323,8 @@ static void test_stamped_weights(const int N, const int KK) {
 
 int main() {
   test_steps();
+  test_feed_alias();
+  test_mse_fusion();
   test_reject();
   test_index_checks();
   for (int kk : {3, 4}) {

@@ -2,6 +2,8 @@
 // `=` / `+=` grads, scale and denominators.
 #include <lamkit/kernels.h>
 
+#include <string.h>
+
 #include "test_util.h"
 
 int main() {
@@ -46,6 +48,15 @@ int main() {
               eg.add(g[i], v + (acc ? g0[(size_t)i] : 0.0), 1e-7, 1e-5);
             }
           CHECK(g.guards_ok(), "mse_grad guard");
+          // The fused pass gives the same bits as the two calls.
+          lt::Guarded gf(B * D, r, !acc);
+          for (int64_t i = 0; i < B * D; ++i) gf.data()[i] = g0[(size_t)i];
+          float lf = NAN;
+          lam_f32_mse_loss_grad(p.data(), t.data(), mp, &lf, gf.data(), B, D, denom, 0.5f, acc);
+          bool same = lf == loss && gf.guards_ok();
+          for (int64_t i = 0; i < B * D && same; ++i) same = memcmp(gf.data() + i, g.data() + i, sizeof(float)) == 0;
+          CHECK(same, "mse_loss_grad B=%lld D=%lld masked %d acc %d differs from mse_loss + mse_grad", (long long)B,
+                (long long)D, masked, acc);
         }
       }
     el.report(threads == 1 ? "threads 1" : "pool");

@@ -37,10 +37,18 @@ describe('opcodes.h ↔ opcodes.ts', () => {
   it('contract signatures match the C executor operand kinds', () => {
     const exe = readFileSync(join(root, 'native/runtime/executor.cpp'), 'utf8');
     const code: Record<string, string> = { 'f32*': 'p', 'f32*?': 'q', 'i32*': 'i', int: 'n', float: 'f' };
+    const kernels = readFileSync(join(root, 'native/include/lamkit/kernels.h'), 'utf8');
     for (const id of OP_IDS) {
-      const m = exe.match(new RegExp(`\\{"${id}", "([pqinf]+)"\\}`));
+      const m = exe.match(new RegExp(`\\{"${id}", "([pqrinf]+)"\\}`));
       expect(m, `${id} in executor.cpp`).not.toBeNull();
-      expect(OPS[id].signature.map((k) => code[k]).join(''), id).toBe(m![1]);
+      // The executor splits f32* into r (only read) and p (written): the feed aliasing relies on it.
+      expect(OPS[id].signature.map((k) => code[k]).join(''), id).toBe(m![1].replace(/r/g, 'p'));
+      // r and q must be const in kernels.h, p must not: a write marked r would land in the caller's feeds.
+      const params = kernels.match(new RegExp(`\\blam_f32_${id}\\(([^)]*)\\)`))![1].split(',').map((x) => x.trim());
+      [...m![1]].forEach((k, i) => {
+        if (k === 'r' || k === 'q') expect(params[i], `${id} operand ${i}`).toMatch(/^const float\s*\*/);
+        if (k === 'p') expect(params[i], `${id} operand ${i}`).toMatch(/^float\s*\*/);
+      });
     }
   });
 });

@@ -116,6 +116,9 @@ void lam_f32_mse_loss(const float* pred, const float* target, const float* mask,
                       int64_t B, int64_t D, float denom);
 void lam_f32_mse_grad(const float* pred, const float* target, const float* mask, float* dpred,
                       int64_t B, int64_t D, float denom, float scale, int acc);
+/* Both in one pass over pred and target; the same bits as mse_loss then mse_grad. */
+void lam_f32_mse_loss_grad(const float* pred, const float* target, const float* mask, float* loss,
+                           float* dpred, int64_t B, int64_t D, float denom, float scale, int acc);
 
 /* ---- optimisers (in place on param and state; n elements) --------------------------------
  * adam: t = step number ≥ 1 (bias correction). weight_decay with decoupled=1 is AdamW
