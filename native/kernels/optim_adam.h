@@ -24,8 +24,12 @@ struct AdamCoef {
 // Elements [i, i1) in steps of the vector width V; returns the first element not updated.
 template <class V, V (*Sqrt)(V)>
 inline int64_t adam_lanes(float* param, const float* grad, float* m, float* v, int64_t i,
-                          int64_t i1, const AdamCoef& c) {
+                          int64_t i1, const AdamCoef& coef) {
   constexpr int64_t L = (int64_t)(sizeof(V) / sizeof(float));
+  // A local copy: through the reference, every store to param/m/v (float*, which may alias the
+  // struct's floats) made the compiler reload and re-broadcast all nine constants in the loop
+  // (linear-1k's 1.15 M-parameter update at 1 thread, caches swept: 0.89 → 0.78–0.82 ms).
+  const AdamCoef c = coef;
   for (; i + L <= i1; i += L) {
     const V p0 = loadv<V>(param + i);
     V p = p0 * c.decay_mul;
