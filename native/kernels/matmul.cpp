@@ -256,17 +256,50 @@ void pack_b(const GemmConfig& cfg, int tb, const float* B, int64_t ldb, int64_t 
 // row strips (gemm_block).
 const int64_t kRowStripPanel = 65536;
 
+// The columns of the product: op(B) and C, one segment, or two side by side sharing op(A)
+// (lam_f32_matmul_shared_a): columns [0, split) are segment 0's, [split, N) segment 1's with
+// its own B, C and acc. split is a multiple of NR, so no tile or packed sliver straddles it.
+struct ColSeg {
+  int tb;
+  const float* B;
+  int64_t ldb;
+  float* C;
+  int64_t ldc;
+  int acc;
+};
+struct Cols {
+  ColSeg seg[2];
+  int64_t split;  // = N with one segment
+};
+
+// Packs columns [j0, j0 + nc) of the (possibly two-segment) op(B) for k in [p0, p0 + kc).
+void pack_cols(const GemmConfig& cfg, const Cols& cols, int64_t p0, int64_t j0, int64_t kc,
+               int64_t nc, float* dst) {
+  const int64_t w0 = std::max<int64_t>(0, std::min(j0 + nc, cols.split) - j0);
+  if (w0 > 0) pack_b(cfg, cols.seg[0].tb, cols.seg[0].B, cols.seg[0].ldb, p0, j0, kc, w0, dst);
+  if (w0 < nc) {
+    const ColSeg& s = cols.seg[1];
+    pack_b(cfg, s.tb, s.B, s.ldb, p0, j0 + w0 - cols.split, kc, nc - w0, dst + w0 * kc);
+  }
+}
+
+// Panels up to this much wider than NC are taken whole: a skinny second segment beside a wide
+// first one then shares every packed A block instead of re-packing A for a narrow panel.
+int64_t panel_width(const GemmConfig& cfg, int64_t N) {
+  const int64_t n = (N + cfg.nr - 1) / cfg.nr * cfg.nr;
+  return n <= cfg.nc + cfg.nc / 4 ? n : cfg.nc;
+}
+
 // One thread's share: C[m0:m1, n0:n1], full K.
-void gemm_block(const GemmConfig& cfg, int ta, int tb, int64_t m0, int64_t m1, int64_t n0,
-                int64_t n1, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
-                float* C, int64_t ldc, int acc) {
+void gemm_block(const GemmConfig& cfg, int ta, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+                int64_t K, const float* A, int64_t lda, const Cols& cs) {
   const int mr = cfg.mr, nr = cfg.nr;
   const int64_t M = m1 - m0, N = n1 - n0;
   if (M <= 0 || N <= 0) return;
   // Shrink blocks for small problems so the pack buffers stay small (and cache-friendly).
   const int64_t kc_max = std::min<int64_t>(cfg.kc, K);
   const int64_t mc_max = std::min<int64_t>(cfg.mc, (M + mr - 1) / mr * mr);
-  const int64_t nc_max = std::min<int64_t>(cfg.nc, (N + nr - 1) / nr * nr);
+  const int64_t nc_max = std::min<int64_t>(panel_width(cfg, N), (N + nr - 1) / nr * nr);
   float* pa = t_pack_a.get((size_t)(mc_max * kc_max));
   float* pb = t_pack_b.get((size_t)(nc_max * kc_max));
   alignas(64) float tile[16 * 32];
@@ -274,8 +307,7 @@ void gemm_block(const GemmConfig& cfg, int ta, int tb, int64_t m0, int64_t m1, i
     const int64_t nc = std::min<int64_t>(nc_max, N - jc);
     for (int64_t pc = 0; pc < K; pc += kc_max) {
       const int64_t kc = std::min<int64_t>(kc_max, K - pc);
-      const int acc_here = pc == 0 ? acc : 1;
-      pack_b(cfg, tb, B, ldb, pc, n0 + jc, kc, nc, pb);
+      pack_cols(cfg, cs, pc, n0 + jc, kc, nc, pb);
       for (int64_t ic = 0; ic < M; ic += mc_max) {
         const int64_t mc = std::min<int64_t>(mc_max, M - ic);
         pack_a(cfg, ta, A, lda, m0 + ic, pc, mc, kc, pa);
@@ -284,7 +316,12 @@ void gemm_block(const GemmConfig& cfg, int ta, int tb, int64_t m0, int64_t m1, i
           const int64_t rows = std::min<int64_t>(mr, mc - ir), cols = std::min<int64_t>(nr, nc - jr);
           const float* as = pa + ir * kc;
           const float* bs = pb + jr * kc;
-          float* c = C + (m0 + ic + ir) * ldc + n0 + jc + jr;
+          const int64_t j = n0 + jc + jr;
+          const int sg = j < cs.split ? 0 : 1;
+          const ColSeg& seg = cs.seg[sg];
+          const int64_t ldc = seg.ldc;
+          const int acc_here = pc == 0 ? seg.acc : 1;
+          float* c = seg.C + (m0 + ic + ir) * ldc + (sg ? j - cs.split : j);
           if (rows == mr && cols == nr) {
             cfg.ukernel(kc, as, bs, c, ldc, acc_here);
             return;
@@ -434,6 +471,11 @@ bool sgemm_direct(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* 
 
 namespace lamkit {
 
+// The packed (BLIS) path for one or two column segments; sgemm's fallback after the
+// small and unpacked paths, and the whole of lam_f32_matmul_shared_a.
+void sgemm_packed(int ta, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                  const Cols& cols, int max_threads);
+
 void sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
            const float* B, int64_t ldb, float* C, int64_t ldc, int acc, int max_threads) {
   if (M <= 0 || N <= 0) return;
@@ -450,6 +492,15 @@ void sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int6
     return;
   }
   if (sgemm_direct(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc, max_threads)) return;
+  Cols cols;
+  cols.seg[0] = ColSeg{tb, B, ldb, C, ldc, acc};
+  cols.seg[1] = cols.seg[0];
+  cols.split = N;
+  sgemm_packed(ta, M, N, K, A, lda, cols, max_threads);
+}
+
+void sgemm_packed(int ta, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                  const Cols& cols, int max_threads) {
   GemmConfig cfg = config();
   // Chosen from the whole product, never the per-thread block: the k blocking fixes the order
   // of each C element's sum, so results stay independent of the thread count.
@@ -464,7 +515,7 @@ void sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int6
   const int64_t mt_max = (M + cfg.mr - 1) / cfg.mr, nt_max = (N + cfg.nr - 1) / cfg.nr;
   if (nt > 1) nt = (int)std::min<int64_t>(nt, mt_max * nt_max);
   if (nt <= 1) {
-    gemm_block(cfg, ta, tb, 0, M, 0, N, K, A, lda, B, ldb, C, ldc, acc);
+    gemm_block(cfg, ta, 0, M, 0, N, K, A, lda, cols);
     return;
   }
   // Grid tm × tn = nt whose blocks are closest to square (balances A vs B re-packing).
@@ -486,7 +537,7 @@ void sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int6
     // Split in whole micro-tiles so only the last block has edge tiles.
     const int64_t m0 = mt_max * ti / tm * cfg.mr, m1 = std::min<int64_t>(M, mt_max * (ti + 1) / tm * cfg.mr);
     const int64_t n0 = nt_max * tj / tn * cfg.nr, n1 = std::min<int64_t>(N, nt_max * (tj + 1) / tn * cfg.nr);
-    gemm_block(cfg, ta, tb, m0, m1, n0, n1, K, A, lda, B, ldb, C, ldc, acc);
+    gemm_block(cfg, ta, m0, m1, n0, n1, K, A, lda, cols);
   });
 }
 
@@ -495,6 +546,22 @@ void sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A, int6
 extern "C" void lam_f32_matmul(int ta, int tb, int64_t M, int64_t N, int64_t K, const float* A,
                                const float* B, float* C, int acc) {
   lamkit::sgemm(ta, tb, M, N, K, A, ta ? M : K, B, tb ? K : N, C, N, acc, 1 << 30);
+}
+
+extern "C" void lam_f32_matmul_shared_a(int ta, int64_t M, int64_t K, const float* A, int tb1,
+                                        int64_t N1, const float* B1, float* C1, int acc1, int tb2,
+                                        int64_t N2, const float* B2, float* C2, int acc2) {
+  // The split must fall on a packed-sliver boundary (NR = 16 or 32): otherwise two calls.
+  if (M <= 0 || N1 % 32 != 0 || N1 <= 0 || N2 <= 0 || K <= 0) {
+    lam_f32_matmul(ta, tb1, M, N1, K, A, B1, C1, acc1);
+    lam_f32_matmul(ta, tb2, M, N2, K, A, B2, C2, acc2);
+    return;
+  }
+  Cols cols;
+  cols.seg[0] = ColSeg{tb1, B1, tb1 ? K : N1, C1, N1, acc1};
+  cols.seg[1] = ColSeg{tb2, B2, tb2 ? K : N2, C2, N2, acc2};
+  cols.split = N1;
+  lamkit::sgemm_packed(ta, M, N1 + N2, K, A, ta ? M : K, cols, 1 << 30);
 }
 
 extern "C" const char* lam_isa_name(void) { return config().isa; }

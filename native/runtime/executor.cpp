@@ -191,6 +191,9 @@ struct Ins {
   int64_t feed_delta[24] = {};
   // An MSE_LOSS that also runs the MSE_GRAD after it (fuse_mse); that one is then skipped.
   bool fused_with_next = false;
+  // fuse_shared_a: a MATMUL that also runs the later MATMUL at index shared_with (same A) in one
+  // lam_f32_matmul_shared_a; that one has ran_at = this index and is skipped.
+  int32_t shared_with = -1, ran_at = -1;
 };
 
 bool forward_conv(int op) { return op == LAM_OP_CONV2D || op == LAM_OP_CONV2D_BIAS_ACT; }
@@ -293,6 +296,61 @@ void fuse_mse(std::vector<Ins>& prog) {
     if (!apart) continue;
     prog[i].fused_with_next = true;
     ++i;
+  }
+}
+
+// Why: linear-1k's forward has z = o_t·W1ᵀ (1024×32×1024) and pred = o_t·Cᵀ (1024³), its
+// backward dD = gᵀ·z and dC = gᵀ·o_t: each pair reads the same A. Run as one product with the
+// skinny B beside the wide one, the skinny part costs only its FMAs inside the big product's
+// blocks (A packed once) instead of a pass of its own at 60–70 GFLOP/s (1 thread: 0.4–0.7 ms
+// less per pair, C++ harness). Taken for X before Y with the same ta, M, K and A operand (and
+// feed source), the narrower N ≤ 128, the wider N a multiple of 32 (a packed-sliver boundary),
+// ≥ 2^24 multiply-adds together, outputs disjoint from each other and from every input, and
+// nothing between X and Y writing A or Y's B or touching Y's C (Y then runs early, at X, and
+// nobody can tell). The skinny product's k blocking then follows the combined one, so its last
+// bits may change; LAMKIT_FUSE_SHARED_A=0 turns the rewrite off.
+void fuse_shared_a(std::vector<Ins>& prog) {
+  const char* env = getenv("LAMKIT_FUSE_SHARED_A");
+  if (env && !strcmp(env, "0")) return;
+  struct R {
+    int64_t b, e;
+    bool meets(const R& o) const { return b < o.e && o.b < e; }
+  };
+  int64_t ext[24];
+  for (size_t i = 0; i < prog.size(); ++i) {
+    Ins& x = prog[i];
+    if (x.op != LAM_OP_MATMUL || x.shared_with >= 0 || x.ran_at >= 0) continue;
+    const int32_t* a = x.w;
+    for (size_t j = i + 1; j < prog.size(); ++j) {
+      Ins& y = prog[j];
+      if (y.op != LAM_OP_MATMUL || y.shared_with >= 0 || y.ran_at >= 0) continue;
+      const int32_t* b = y.w;
+      if (a[0] != b[0] || a[2] != b[2] || a[4] != b[4] || a[5] != b[5]) continue;
+      if (((x.feed_reads ^ y.feed_reads) >> 5 & 1u) || x.feed_delta[5] != y.feed_delta[5]) continue;
+      const int64_t M = a[2], K = a[4], nx = a[3], ny = b[3];
+      const int64_t wide = nx > ny ? nx : ny, narrow = nx > ny ? ny : nx;
+      if (narrow > 128 || wide % 32 != 0 || mul(M, nx + ny, K) < ((int64_t)1 << 24)) continue;
+      const R A{a[5], a[5] + mul(M, K)}, bx{a[6], a[6] + mul(K, nx)}, by{b[6], b[6] + mul(K, ny)};
+      const R cx{a[7], a[7] + mul(M, nx)}, cy{b[7], b[7] + mul(M, ny)};
+      if (cx.meets(A) || cx.meets(bx) || cx.meets(by) || cx.meets(cy) || cy.meets(A) || cy.meets(bx) ||
+          cy.meets(by))
+        continue;
+      bool quiet = true;
+      for (size_t h = i + 1; h < j && quiet; ++h) {
+        const char* k = sig_of(prog[h].op)->kinds;
+        extents(prog[h].op, prog[h].w, ext);
+        for (int o = 0; k[o] && quiet; ++o) {
+          if (!is_pointer(k[o]) || prog[h].w[o] < 0 || ext[o] <= 0) continue;
+          const R r{prog[h].w[o], prog[h].w[o] + ext[o]};
+          const bool writes = k[o] == 'p' || k[o] == 'i';
+          if (r.meets(cy) || (writes && (r.meets(A) || r.meets(by)))) quiet = false;
+        }
+      }
+      if (!quiet) continue;
+      x.shared_with = (int32_t)j;
+      y.ran_at = (int32_t)i;
+      break;
+    }
   }
 }
 
@@ -413,6 +471,7 @@ extern "C" lam_plan* lam_plan_create(const int32_t* tape, int64_t tape_words, in
   mark_stable_weights(p->prog);
   alias_feeds(p->prog);
   fuse_mse(p->prog);
+  fuse_shared_a(p->prog);
   p->stamp = lamkit::new_weight_stamp();
   p->arena = new (std::nothrow) float[(size_t)arena_floats]();
   if (!p->arena) {
@@ -501,6 +560,7 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
     const float* fs = feeds ? feeds + step * feed_stride : nullptr;
     for (size_t pc = 0; pc < plan->prog.size(); ++pc) {
       const Ins& ins = plan->prog[pc];
+      if (ins.ran_at >= 0) continue;  // ran inside the MATMUL at ran_at (fuse_shared_a)
       const int32_t* w = ins.w;
       const uint32_t fr = alias ? ins.feed_reads : 0u;
       const double t0 = profiling ? now_seconds() : 0.0;
@@ -526,7 +586,23 @@ extern "C" int lam_plan_run(lam_plan* plan, const float* feeds, int64_t feed_str
           }
           break;
         }
-        case LAM_OP_MATMUL: lam_f32_matmul(w[0], w[1], I(2), I(3), I(4), P(5), P(6), P(7), w[8]); break;
+        case LAM_OP_MATMUL:
+          if (ins.shared_with >= 0) {
+            // The wider product first: its N is the multiple of 32 the split needs.
+            const Ins& y = plan->prog[(size_t)ins.shared_with];
+            const int32_t* v = y.w;
+            const uint32_t yr = alias ? y.feed_reads : 0u;
+            float* yb = (yr >> 6 & 1u) ? const_cast<float*>(fs + v[6] + y.feed_delta[6]) : A + v[6];
+            float* yc = A + v[7];  // a written operand: never a feed alias
+            if (v[3] >= w[3]) {
+              lam_f32_matmul_shared_a(w[0], I(2), I(4), P(5), v[1], v[3], yb, yc, v[8], w[1], I(3), P(6), P(7), w[8]);
+            } else {
+              lam_f32_matmul_shared_a(w[0], I(2), I(4), P(5), w[1], I(3), P(6), P(7), w[8], v[1], v[3], yb, yc, v[8]);
+            }
+            break;
+          }
+          lam_f32_matmul(w[0], w[1], I(2), I(3), I(4), P(5), P(6), P(7), w[8]);
+          break;
         case LAM_OP_CONV2D: {
           lamkit::WeightStampScope stamp(ins.stable_w ? plan->stamp : 0);
           lam_f32_conv2d(P(0), P(1), P(2), GEOM);

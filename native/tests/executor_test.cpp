@@ -171,6 +171,61 @@ static void test_mse_fusion() {
   }
 }
 
+// fuse_shared_a: z-like (narrow) then pred-like (wide, `+=`) products of the same A, with a
+// FILL between them. Fused when the FILL touches neither A, the wide B nor the wide C (profile:
+// the wide one takes no time of its own; results as unfused within rounding); left apart when
+// the FILL writes into A or the wide one's C (results then bit-equal to the unfused run).
+static void test_shared_a() {
+  const int M = 64, K = 256, N1 = 1024, N2 = 8;
+  const int A = 0, B1 = A + M * K, B2 = B1 + N1 * K, C1 = B2 + N2 * K, C2 = C1 + M * N1, S = C2 + M * N2;
+  const int arena = S + 16;
+  const std::vector<int32_t> narrow = {LAM_OP_MATMUL, 9, 0, 1, M, N2, K, A, B2, C2, 0};
+  const std::vector<int32_t> wide = {LAM_OP_MATMUL, 9, 0, 1, M, N1, K, A, B1, C1, 1};
+  struct Case {
+    const char* name;
+    int fill_at, fill_n;
+    bool fuses;
+  } cases[] = {{"FILL elsewhere", S, 16, true}, {"FILL into A", A + 5, 3, false}, {"FILL into the wide C", C1 + 7, 2, false}};
+  for (const Case& c : cases) {
+    std::vector<int32_t> t = narrow;
+    const std::vector<int32_t> fill = {LAM_OP_FILL, 3, c.fill_at, c.fill_n, fbits(0.5f)};
+    t.insert(t.end(), fill.begin(), fill.end());
+    t.insert(t.end(), wide.begin(), wide.end());
+    std::vector<float> res[2];
+    for (int off = 0; off < 2; ++off) {
+      if (off) setenv("LAMKIT_FUSE_SHARED_A", "0", 1);
+      char err[256];
+      lam_plan* p = lam_plan_create(t.data(), (int64_t)t.size(), arena, err, sizeof err);
+      if (off) unsetenv("LAMKIT_FUSE_SHARED_A");
+      CHECK(p != nullptr, "shared A: create failed: %s", err);
+      if (!p) return;
+      float* a = lam_plan_arena(p);
+      for (int i = 0; i < S; ++i) a[i] = (float)((i * 37) % 101) / 50.0f - 1.0f;
+      lam_plan_profile(p, 1);
+      int64_t failed = 0;
+      const int rc = lam_plan_run(p, nullptr, 0, nullptr, 0, 1, &failed, err, sizeof err);
+      CHECK(rc == 0, "shared A (%s): run rc %d: %s", c.name, rc, err);
+      double secs[3] = {-1, -1, -1};
+      lam_plan_profile_read(p, secs, 3);
+      const bool fused = secs[2] == 0.0;
+      CHECK(fused == (c.fuses && !off), "shared A (%s, rewrite %s): the pair %s", c.name, off ? "off" : "on",
+            fused ? "fused" : "did not fuse");
+      a = lam_plan_arena(p);
+      res[off].assign(a + C1, a + S);
+      lam_plan_destroy(p);
+    }
+    if (c.fuses) {
+      double worst = 0;
+      for (size_t i = 0; i < res[0].size(); ++i)
+        worst = fmax(worst, fabs((double)res[0][i] - res[1][i]) / (1.0 + fabs((double)res[1][i])));
+      CHECK(worst < 1e-5, "shared A (%s): fused results differ from unfused by %g", c.name, worst);
+    } else {
+      CHECK(memcmp(res[0].data(), res[1].data(), res[0].size() * sizeof(float)) == 0,
+            "shared A (%s): results differ from the unfused run", c.name);
+    }
+  }
+}
+
 static void expect_reject(std::vector<int32_t> t, int64_t arena, const char* needle) {
   char err[256] = {0};
   lam_plan* p = lam_plan_create(t.data(), (int64_t)t.size(), arena, err, sizeof err);
@@ -325,6 +380,7 @@ int main() {
   test_steps();
   test_feed_alias();
   test_mse_fusion();
+  test_shared_a();
   test_reject();
   test_index_checks();
   for (int kk : {3, 4}) {

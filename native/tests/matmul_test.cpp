@@ -114,6 +114,59 @@ static void run_case(lt::ErrTracker& et, lt::Rng& r, int ta, int tb, int64_t M, 
   CHECK(A == A0 && B == B0, "inputs modified: %s", what);
 }
 
+// lam_f32_matmul_shared_a vs two float64 loops: both segments' transposes and accs, M and N2
+// edges, N1 not a multiple of 32 (the two-call fallback), a split that falls inside a thread's
+// column range (2 threads), one panel wider than NC (1024 + 32). Guards and inputs bit-exact;
+// results independent of the thread count.
+static void test_shared_a(lt::Rng& r) {
+  lt::ErrTracker et("matmul_shared_a");
+  const int64_t shapes[][4] = {{61, 64, 7, 50}, {100, 96, 33, 300}, {727, 512, 32, 520}, {40, 1024, 32, 64},
+                               {13, 40, 9, 11}, {200, 1024, 32, 1024}};
+  for (auto& s : shapes) {
+    const int64_t M = s[0], N1 = s[1], N2 = s[2], K = s[3];
+    for (int ta = 0; ta < 2; ++ta)
+      for (int tb = 0; tb < 4; ++tb) {
+        const int tb1 = tb & 1, tb2 = tb >> 1, acc1 = tb & 1, acc2 = !(tb >> 1);
+        auto A = lt::randv(r, M * K), B1 = lt::randv(r, K * N1), B2 = lt::randv(r, K * N2);
+        const auto A0 = A, B10 = B1, B20 = B2;
+        std::vector<float> out[2][2];
+        for (int threads : {1, 2}) {
+          lam_set_num_threads(threads);
+          lt::Guarded C1(M * N1, r, !acc1), C2(M * N2, r, !acc2);
+          const auto C1in = C1.copy(), C2in = C2.copy();
+          lam_f32_matmul_shared_a(ta, M, K, A.data(), tb1, N1, B1.data(), C1.data(), acc1, tb2, N2, B2.data(),
+                                  C2.data(), acc2);
+          for (int seg = 0; seg < 2; ++seg) {
+            const int64_t N = seg ? N2 : N1;
+            const int tbs = seg ? tb2 : tb1, accs = seg ? acc2 : acc1;
+            const std::vector<float>& B = seg ? B2 : B1;
+            const std::vector<float>& Cin = seg ? C2in : C1in;
+            lt::Guarded& C = seg ? C2 : C1;
+            for (int64_t i = 0; i < M; ++i)
+              for (int64_t j = 0; j < N; ++j) {
+                double v = accs ? (double)Cin[(size_t)(i * N + j)] : 0.0;
+                for (int64_t k = 0; k < K; ++k)
+                  v += (double)(ta ? A[(size_t)(k * M + i)] : A[(size_t)(i * K + k)]) *
+                       (tbs ? B[(size_t)(j * K + k)] : B[(size_t)(k * N + j)]);
+                et.add(C[i * N + j], v, 2e-6 * sqrt((double)K + 1) + 1e-6, 1e-5);
+              }
+            CHECK(C.guards_ok(), "shared_a %lldx(%lld+%lld)x%lld ta%d tb%d%d: guard of C%d", (long long)M,
+                  (long long)N1, (long long)N2, (long long)K, ta, tb1, tb2, seg + 1);
+            out[threads - 1][seg].assign(C.data(), C.data() + M * N);
+          }
+          CHECK(A == A0 && B1 == B10 && B2 == B20, "shared_a: inputs modified");
+        }
+        // Inputs of the two runs differ only in C's initial values for `+=`: compare `=` segments.
+        for (int seg = 0; seg < 2; ++seg)
+          if (!(seg ? acc2 : acc1))
+            CHECK(out[0][seg] == out[1][seg], "shared_a %lldx(%lld+%lld)x%lld ta%d: C%d differs between 1 and 2 threads",
+                  (long long)M, (long long)N1, (long long)N2, (long long)K, ta, seg + 1);
+      }
+  }
+  lam_set_num_threads(0);
+  et.report("shared A, 1 and 2 threads");
+}
+
 int main() {
   lt::Rng r(lt::seed());
   const char* isas[] = {"auto", "avx512", "avx2", "scalar"};
@@ -185,6 +238,7 @@ int main() {
         }
     lam_set_num_threads(0);
   }
+  test_shared_a(r);
   // K = 0: `=` must write zeros, `+=` must leave C alone.
   lam_force_isa(nullptr);
   {

@@ -120,7 +120,7 @@ function printProfile(plan: Plan, prof: InstructionProfiler, runAll: () => void,
   const total = rows.reduce((s, r) => s + r.ms, 0);
   o.log(`  per-instruction profile (${o.backend}, ${o.threads} thread${o.threads > 1 ? 's' : ''}; in-step ms/step, Σ ${total.toFixed(3)} ms; slowest first):`);
   for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, 40)) {
-    o.log(`    #${String(r.i).padStart(3)} ${r.op.padEnd(24)} ${r.layer.slice(0, 40).padEnd(40)} ${r.ms.toFixed(4).padStart(9)} ms  ${((100 * r.ms) / total).toFixed(1).padStart(5)}%${r.ms === 0 ? (r.op === 'FEED' ? '  (no copy: its readers read the feeds in place)' : '  (ran fused into the instruction before it)') : r.gflop > 0 ? `  ${(r.gflop / (r.ms / 1000)).toFixed(1)} GFLOP/s` : ''}`);
+    o.log(`    #${String(r.i).padStart(3)} ${r.op.padEnd(24)} ${r.layer.slice(0, 40).padEnd(40)} ${r.ms.toFixed(4).padStart(9)} ms  ${((100 * r.ms) / total).toFixed(1).padStart(5)}%${r.ms === 0 ? (r.op === 'FEED' ? '  (no copy: its readers read the feeds in place)' : '  (ran inside an earlier instruction: fused by the executor)') : r.gflop > 0 ? `  ${(r.gflop / (r.ms / 1000)).toFixed(1)} GFLOP/s` : ''}`);
     if (o.json) console.log(JSON.stringify({ kind: 'train_ins', name: o.name, backend: o.backend, threads: o.threads, index: r.i, op: r.op, layer: r.layer, phase: r.phase, ms_per_step: r.ms }));
   }
   const byPhase = new Map<string, number>();

@@ -33,6 +33,15 @@ void lam_force_isa(const char* isa);
  * op(B) = B (stored K×N) or Bᵀ (stored N×K, tb=1). FLOPs 2MNK.                              */
 void lam_f32_matmul(int ta, int tb, int64_t M, int64_t N, int64_t K,
                     const float* A, const float* B, float* C, int acc);
+/* Two products of the same op(A), side by side (the executor fuses two MATMULs that read the
+ * same A into one; docs/ARCHITECTURE.md "Executor rewrites"): C1[M,N1] (=|+= acc1) op(A)·op(B1)
+ * and C2[M,N2] (=|+= acc2) op(A)·op(B2), each B and C laid out as for lam_f32_matmul. Each A
+ * block is packed once for both. The k blocking follows the combined M×(N1+N2) product, so C2
+ * may differ from lam_f32_matmul's in the last bits. N1 must be a multiple of 32 (else: two
+ * lam_f32_matmul calls).                                                                    */
+void lam_f32_matmul_shared_a(int ta, int64_t M, int64_t K, const float* A, int tb1, int64_t N1,
+                             const float* B1, float* C1, int acc1, int tb2, int64_t N2,
+                             const float* B2, float* C2, int acc2);
 
 /* ---- convolution (groups = 1) ------------------------------------------------------------
  * x [N,C,H,W], w [OC,C,KH,KW], y [N,OC,OH,OW],
