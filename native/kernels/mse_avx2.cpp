@@ -3,12 +3,7 @@
 // see mse.cpp. Empty on non-x86-64 targets.
 // Test: native/tests/mse_test.cpp (bit-identical to the baseline build's body).
 // Contraction off: with -mfma GCC would fuse `s + e·e` and `g + k·(p − t)` into one rounding.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
+#include "fp_contract_off.h"
 
 #include "mse_rows.h"
 

@@ -6,6 +6,9 @@
 //   ema_update:  target = decay·target + (1−decay)·source
 // FLOPs ~12n (adam); bytes 20n (adam: p, g, m, v read, p, m, v written).
 // Test: native/tests/optim_test.cpp, test/kernels/adam_update.test.ts. Bench: lamkit bench kernels.
+// Contraction off (fp_contract_off.h): the 4-lane body must match the 8-lane one bit for bit.
+#include "fp_contract_off.h"
+
 #include <lamkit/kernels.h>
 
 #include <math.h>

@@ -4,12 +4,7 @@
 // Test: native/tests/optim_test.cpp (bit-identical to the 4-lane path and the scalar tail).
 // Contraction off: with -mfma GCC would fuse `b1·m + (1−b1)·g` into one rounding, and the
 // paths would stop agreeing bit for bit.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
+#include "fp_contract_off.h"
 
 #include "optim_adam.h"
 
